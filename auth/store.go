@@ -1,0 +1,67 @@
+package auth
+
+import (
+	"context"
+	"time"
+)
+
+// User is an account, identified by its mobile number and group: the
+// same number in another group is another user.
+type User struct {
+	ID int64 `json:"id"`
+	// Username is "G{group}-{mobile}", as django-chelseru named users.
+	Username     string `json:"username"`
+	MobileNumber string `json:"mobile_number"`
+	Group        int    `json:"group"`
+	// IsStaff grants the default permission for message/send/.
+	IsStaff   bool      `json:"-"`
+	CreatedAt time.Time `json:"-"`
+}
+
+// Users finds and creates users. A host that owns its users implements it
+// over its own tables. Methods report a missing user with found == false
+// and a nil error; errors are for faults. Implementations must be safe for
+// concurrent use.
+type Users interface {
+	// LoginUser returns the user with the canonical mobile number and group,
+	// creating it when there is none (created is then true), and records
+	// the login. Two concurrent first logins must yield one user.
+	LoginUser(ctx context.Context, mobile string, group int) (u User, created bool, err error)
+	// User returns the user with id.
+	User(ctx context.Context, id int64) (u User, found bool, err error)
+}
+
+// Code is the newest one-time code of a mobile number. Only its keyed hash
+// is kept.
+type Code struct {
+	Mobile    string // canonical, 09XXXXXXXXX
+	Hash      []byte // HMAC-SHA256 of the code under the code key
+	SentAt    time.Time
+	ExpiresAt time.Time
+	Attempts  int       // wrong tries so far
+	UsedAt    time.Time // zero until used
+}
+
+// Codes keeps one code per mobile number. The conditional methods are
+// what make a code single-use and its try counter exact under concurrent
+// requests, so each must be one atomic statement (or transaction).
+// Implementations must be safe for concurrent use.
+type Codes interface {
+	// PutCode stores c as the newest code of c.Mobile, replacing any
+	// earlier one, unless that one is unused and was sent after
+	// cooldownSince: then nothing changes, stored is false and prev is the
+	// code in the way.
+	PutCode(ctx context.Context, c Code, cooldownSince time.Time) (prev Code, stored bool, err error)
+	// Code returns the newest code of mobile.
+	Code(ctx context.Context, mobile string) (c Code, found bool, err error)
+	// UseCode marks the code of mobile whose hash is hash used at at, if it
+	// is unused and has fewer than maxAttempts wrong tries. It reports
+	// whether it did; of any number of concurrent calls at most one does.
+	UseCode(ctx context.Context, mobile string, hash []byte, maxAttempts int, at time.Time) (bool, error)
+	// FailCode counts one wrong try against the code of mobile whose hash
+	// is hash, if it is unused and has fewer than maxAttempts wrong tries.
+	FailCode(ctx context.Context, mobile string, hash []byte, maxAttempts int) (bool, error)
+	// DeleteCode removes the code of mobile whose hash is hash (a code that
+	// could not be sent).
+	DeleteCode(ctx context.Context, mobile string, hash []byte) error
+}

@@ -1,0 +1,254 @@
+// Command server is the example chelseru-go server: phone-number login
+// with one-time SMS codes, JWT access and refresh tokens and per-device
+// sessions, mounted under one prefix.
+//
+//	go run ./examples/server
+//
+// serves on :8000 with a SQLite file (chelseru.db), the console SMS
+// provider (codes are printed to this log) and a random JWT secret. Every
+// flag has an environment fallback: -some-name ⇔ CHELSERU_SOME_NAME.
+//
+//	-addr             listen address (default ":8000")
+//	-db               a SQLite file, or a postgres:// DSN (default "chelseru.db")
+//	-jwt-secret       HS256 secret, at least 32 bytes (default: random, with a warning)
+//	-prefix           where the API is mounted (default "/api/")
+//	-trusted-proxies  comma-separated CIDRs whose X-Forwarded-For is believed
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/chelseru/chelseru-go/auth"
+	"github.com/chelseru/chelseru-go/httpx"
+	"github.com/chelseru/chelseru-go/session"
+	"github.com/chelseru/chelseru-go/sms/console"
+	"github.com/chelseru/chelseru-go/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(ctx, os.Args[1:], os.Getenv, logger, nil); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			logger.Error("server stopped", "err", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// options are the server's settings.
+type options struct {
+	addr           string
+	db             string
+	jwtSecret      string
+	prefix         string
+	trustedProxies string
+}
+
+// parseFlags reads the flags, falling back to CHELSERU_* variables for
+// every flag not given on the command line.
+func parseFlags(args []string, getenv func(string) string, out io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&o.addr, "addr", ":8000", "listen address")
+	fs.StringVar(&o.db, "db", "chelseru.db", "a SQLite file, or a postgres:// DSN")
+	fs.StringVar(&o.jwtSecret, "jwt-secret", "", "HS256 secret, at least 32 bytes (default: random; tokens die with the process)")
+	fs.StringVar(&o.prefix, "prefix", "/api/", "where the API is mounted")
+	fs.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "usage: server [flags]\n\nEvery flag -some-name falls back to the variable CHELSERU_SOME_NAME.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "CHELSERU_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" && !given[f.Name] && err == nil {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s: %w", env, serr)
+			}
+		}
+	})
+	return o, err
+}
+
+// run serves until ctx is done. ready, when not nil, receives the bound
+// address once the server listens.
+func run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, ready chan<- string) error {
+	o, err := parseFlags(args, getenv, os.Stderr)
+	if err != nil {
+		return err
+	}
+
+	db, err := openDB(o.db)
+	if err != nil {
+		return err
+	}
+	st, err := store.New(db, store.Config{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	}()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+
+	secret := []byte(o.jwtSecret)
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret)
+		logger.Warn("no -jwt-secret (CHELSERU_JWT_SECRET) given: using a random one; every token dies with this process")
+	}
+	proxies, err := session.ParseTrustedProxies(o.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	logger.Warn("SMS provider is console: messages are only written to this log (development only)")
+	sender := console.New(logger)
+
+	sessions, err := session.New(session.Config{Store: st, TrustedProxies: proxies, Logger: logger})
+	if err != nil {
+		return err
+	}
+	authn, err := auth.New(auth.Config{
+		Secret:   secret,
+		Users:    st,
+		Codes:    st,
+		Sessions: sessions,
+		Sender:   sender,
+		Logger:   logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	prefix := "/" + strings.Trim(o.prefix, "/") + "/"
+	if prefix == "//" {
+		prefix = "/"
+	}
+	mux.Handle(prefix, httpx.Router(prefix, authn))
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           httpx.Recover(logger)(logRequests(logger, mux)),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	logger.Info("serving", "addr", ln.Addr().String(), "api", prefix, "db", describeDB(o.db))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// openDB opens a postgres:// DSN with the pgx driver and anything else as
+// a SQLite file.
+func openDB(dsn string) (*gorm.DB, error) {
+	// gorm stays quiet: its statement logs would show phone numbers.
+	cfg := &gorm.Config{Logger: logger.Discard}
+	if isPostgres(dsn) {
+		db, err := gorm.Open(postgres.Open(dsn), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		return db, nil
+	}
+	db, err := gorm.Open(sqlite.Open(dsn), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)
+	}
+	return db, nil
+}
+
+// describeDB names the database without its password.
+func describeDB(dsn string) string {
+	if !isPostgres(dsn) {
+		return "sqlite:" + dsn
+	}
+	if i := strings.Index(dsn, "@"); i >= 0 {
+		if j := strings.Index(dsn, "://"); j >= 0 && j < i {
+			return dsn[:j+3] + "…" + dsn[i:]
+		}
+	}
+	return dsn
+}
+
+// logRequests logs one line per request: method, path (never the query,
+// which may hold a token), status and duration.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rw, r)
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rw.status), slog.Duration("took", time.Since(start)))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,237 @@
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// DefaultBodyLimit is the request body limit used when none is given.
+const DefaultBodyLimit = 64 << 10
+
+// Body is a decoded request body: the fields of a JSON object, or the
+// values of a form. The zero Body has no fields.
+type Body struct {
+	json map[string]json.RawMessage
+	form url.Values
+}
+
+// Decode reads and decodes r's body according to its Content-Type. It
+// reads at most limit bytes (DefaultBodyLimit when limit <= 0).
+//
+// Accepted are application/json (and any */*+json type), which must hold
+// a JSON object, application/x-www-form-urlencoded and multipart/form-data
+// (file parts are skipped). An empty body without a Content-Type is an
+// empty Body. Every failure is an [*Error]: 413 body_too_large, 400
+// invalid_json, 400 invalid_request for a malformed form, 415
+// unsupported_media_type.
+func Decode(r *http.Request, limit int64) (*Body, error) {
+	if limit <= 0 {
+		limit = DefaultBodyLimit
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	ct := r.Header.Get("Content-Type")
+	if r.Body == nil || r.Body == http.NoBody {
+		r.Body = http.NoBody
+	}
+	body := http.MaxBytesReader(nil, r.Body, limit)
+	if ct == "" {
+		n, err := io.Copy(io.Discard, io.LimitReader(body, 1))
+		if err != nil {
+			return nil, readError(err, limit)
+		}
+		if n == 0 {
+			return &Body{}, nil
+		}
+		return nil, unsupported()
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return nil, unsupported()
+	}
+	switch {
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		raw, err := io.ReadAll(body)
+		if err != nil {
+			return nil, readError(err, limit)
+		}
+		return decodeJSON(raw)
+	case mt == "application/x-www-form-urlencoded":
+		raw, err := io.ReadAll(body)
+		if err != nil {
+			return nil, readError(err, limit)
+		}
+		form, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return nil, NewError(http.StatusBadRequest, CodeInvalidRequest, "The form body is malformed.")
+		}
+		return &Body{form: form}, nil
+	case mt == "multipart/form-data":
+		boundary := params["boundary"]
+		if boundary == "" {
+			return nil, NewError(http.StatusBadRequest, CodeInvalidRequest, "The multipart body has no boundary.")
+		}
+		return decodeMultipart(multipart.NewReader(body, boundary), limit)
+	default:
+		return nil, unsupported()
+	}
+}
+
+func decodeJSON(raw []byte) (*Body, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return &Body{}, nil
+	}
+	if raw[0] != '{' {
+		return nil, NewError(http.StatusBadRequest, CodeInvalidJSON, "The JSON body must be an object.")
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		msg := "The body is not valid JSON."
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			msg = "The body is not valid JSON: " + syn.Error() + " (at byte " + strconv.FormatInt(syn.Offset, 10) + ")."
+		}
+		return nil, NewError(http.StatusBadRequest, CodeInvalidJSON, msg)
+	}
+	return &Body{json: fields}, nil
+}
+
+func decodeMultipart(mr *multipart.Reader, limit int64) (*Body, error) {
+	form := url.Values{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return &Body{form: form}, nil
+		}
+		if err != nil {
+			return nil, multipartError(err, limit)
+		}
+		name := part.FormName()
+		if name == "" || part.FileName() != "" {
+			// Files are not fields of any endpoint; drain and skip them.
+			if _, err := io.Copy(io.Discard, part); err != nil {
+				return nil, multipartError(err, limit)
+			}
+			continue
+		}
+		v, err := io.ReadAll(part)
+		if err != nil {
+			return nil, multipartError(err, limit)
+		}
+		form.Add(name, string(v))
+	}
+}
+
+func multipartError(err error, limit int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return tooLarge(limit)
+	}
+	return NewError(http.StatusBadRequest, CodeInvalidRequest, "The multipart body is malformed.")
+}
+
+func readError(err error, limit int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return tooLarge(limit)
+	}
+	return NewError(http.StatusBadRequest, CodeInvalidRequest, "The request body could not be read.")
+}
+
+func unsupported() *Error {
+	return NewError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+		"Unsupported content type: send application/json, application/x-www-form-urlencoded or multipart/form-data.")
+}
+
+// Problems a field can have; they are the values of an Error's Fields.
+var (
+	errNotString  = errors.New("must be a string")
+	errNotInteger = errors.New("must be an integer")
+)
+
+// Has reports whether the body holds the named field.
+func (b *Body) Has(name string) bool {
+	if b == nil {
+		return false
+	}
+	if b.json != nil {
+		_, ok := b.json[name]
+		return ok
+	}
+	_, ok := b.form[name]
+	return ok
+}
+
+// String returns the named field. ok is false when the field is absent.
+// A JSON value that is not a string (a number, null, an object) is an
+// error whose text says what the field must be.
+func (b *Body) String(name string) (s string, ok bool, err error) {
+	if b == nil {
+		return "", false, nil
+	}
+	if b.json != nil {
+		raw, ok := b.json[name]
+		if !ok {
+			return "", false, nil
+		}
+		if len(raw) == 0 || raw[0] != '"' {
+			return "", true, errNotString
+		}
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", true, errNotString
+		}
+		return s, true, nil
+	}
+	vs, ok := b.form[name]
+	if !ok || len(vs) == 0 {
+		return "", false, nil
+	}
+	return vs[len(vs)-1], true, nil
+}
+
+// Int returns the named field as an integer. It may arrive as a JSON
+// number without fraction or exponent or as a decimal string ("1"), as
+// form values always do. ok is false when the field is absent.
+func (b *Body) Int(name string) (n int64, ok bool, err error) {
+	if b == nil {
+		return 0, false, nil
+	}
+	var text string
+	if b.json != nil {
+		raw, ok := b.json[name]
+		if !ok {
+			return 0, false, nil
+		}
+		switch {
+		case len(raw) > 0 && raw[0] == '"':
+			if err := json.Unmarshal(raw, &text); err != nil {
+				return 0, true, errNotInteger
+			}
+		case len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
+			text = string(raw)
+		default:
+			return 0, true, errNotInteger
+		}
+	} else {
+		vs, ok := b.form[name]
+		if !ok || len(vs) == 0 {
+			return 0, false, nil
+		}
+		text = vs[len(vs)-1]
+	}
+	n, err = strconv.ParseInt(strings.TrimSpace(text), 10, 64)
+	if err != nil {
+		return 0, true, errNotInteger
+	}
+	return n, true, nil
+}

@@ -1,0 +1,42 @@
+// Package sms defines how chelseru-go sends text messages: the [Sender]
+// interface every provider client implements, the [Message] it sends and the
+// [Receipt] it gets back, Iranian mobile numbers ([Mobile], [ParseMobile]),
+// and the GSM-7 / UCS-2 segment rules that decide how many parts a text is
+// billed as ([Parts]).
+//
+// Provider clients live in their own sub-packages (sms/kavenegar,
+// sms/melipayamak, …). sms/console is a development stand-in that writes each
+// message to a log, and sms/smstest has a [Sender] that records messages for
+// tests.
+//
+// Library code, such as the one-time-code flow in package auth, takes an
+// explicit Sender. Business code may instead use the package-level shortcut
+// [Send] over a default sender that the host sets once at start-up:
+//
+//	kn, err := kavenegar.New(kavenegar.Config{APIKey: key, Line: line})
+//	if err != nil {
+//		return err
+//	}
+//	sms.SetDefault(kn)
+//
+//	// later, anywhere:
+//	_, err = sms.Send(ctx, sms.Message{To: "0912 000 0001", Text: "Your order is on its way."})
+//	if errors.Is(err, sms.ErrInvalidNumber) {
+//		// the receiver is not an Iranian mobile number
+//	}
+//
+// Until SetDefault is called, Send fails with [ErrNoSender]; messages are
+// never dropped silently.
+//
+// Mobile numbers are accepted in every form people type them (with +98, 0098,
+// 98 or a leading 0, with spaces, dashes and parentheses, with Persian or
+// Arabic-Indic digits) and normalised to the national form 09XXXXXXXXX. A
+// [Mobile] masks its middle digits when it is logged through log/slog.
+//
+// # Concurrency
+//
+// Every Sender must be safe for concurrent use by multiple goroutines. [Default], [SetDefault] and [Send] may be called
+// from any goroutine: the default sender is held in an atomic pointer, like
+// slog's default logger. The functions on [Mobile], [Message] and [Parts]
+// have no shared state.
+package sms

@@ -1,0 +1,35 @@
+// Package store is the gorm implementation of the stores that the other
+// packages declare: auth.Users and auth.Codes, session.Store, and the SMS
+// log. One [*Store] satisfies them all, on SQLite and on PostgreSQL with
+// the same code.
+//
+// The host opens the database with the driver it wants and hands the
+// *gorm.DB over; this package imports no driver:
+//
+//	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{})
+//	st, err := store.New(db, store.Config{TablePrefix: "chelseru_"})
+//	err = st.Migrate(ctx) // explicit, never at import time
+//
+// # Tables
+//
+// Every table name starts with Config.TablePrefix (default "chelseru_"),
+// so the tables sit beside the host's own: users, otp_codes, sessions,
+// sms_log, and schema_migrations, which records the applied migrations.
+// Migrate applies the missing ones in order, each in a transaction;
+// several instances may call it at once.
+//
+// # SQLite
+//
+// SQLite allows one writer at a time. So that concurrent requests never
+// fail with "database is locked", New limits a SQLite *gorm.DB to a single
+// connection, which serialises every statement, and sets WAL journaling,
+// a busy timeout, synchronous=NORMAL (durable across process crashes; the
+// last commits may roll back on power loss) and foreign keys. An
+// in-memory database then stays one shared database.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use. The conditional statements behind
+// auth.Codes (use a code once, count wrong tries) and session rotation are
+// single atomic statements on both databases.
+package store
