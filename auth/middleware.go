@@ -149,7 +149,10 @@ func bearer(h string) (string, bool) {
 		return "", false
 	}
 	t := strings.TrimSpace(h[len(scheme):])
-	return t, t != "" && !strings.ContainsAny(t, " \t")
+	if t == "" || strings.ContainsAny(t, " \t") {
+		return "", false
+	}
+	return t, true
 }
 
 func (s *Service) unauthorized(w http.ResponseWriter, r *http.Request, missing bool) {

@@ -63,13 +63,15 @@ func New(db *gorm.DB, cfg Config) (*Store, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w %q: use SQLite or PostgreSQL", ErrUnsupportedDialect, db.Dialector.Name())
 	}
-	s := &Store{db: db, dialect: d, prefix: prefix, q: newQueries(prefix)}
 	if d.name == "sqlite" {
 		if err := setUpSQLite(db); err != nil {
 			return nil, err
 		}
 	}
-	return s, nil
+	// The Store runs a small fixed set of statements: prepare each once
+	// per connection instead of on every call.
+	db = db.Session(&gorm.Session{PrepareStmt: true})
+	return &Store{db: db, dialect: d, prefix: prefix, q: newQueries(prefix)}, nil
 }
 
 // Open opens a database with a gorm dialector (sqlite.Open(path),

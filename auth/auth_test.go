@@ -1,0 +1,364 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/chelseru/chelseru-go/auth"
+	"github.com/chelseru/chelseru-go/internal/testdb"
+	"github.com/chelseru/chelseru-go/session"
+	"github.com/chelseru/chelseru-go/sms/smstest"
+	"github.com/chelseru/chelseru-go/store"
+)
+
+var secret = []byte("auth-test-secret-of-at-least-32-bytes")
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	svc   *auth.Service
+	st    *store.Store
+	sms   *smstest.Recorder
+	clock *clock
+}
+
+func newFixture(t testing.TB, st *store.Store, mod func(*auth.Config)) *fixture {
+	t.Helper()
+	f := &fixture{st: st, sms: &smstest.Recorder{}, clock: &clock{t: time.Now().Truncate(time.Second)}}
+	sessions, err := session.New(session.Config{Store: st, Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := auth.Config{Secret: secret, Users: st, Codes: st, Sessions: sessions, Sender: f.sms, Now: f.clock.Now}
+	if mod != nil {
+		mod(&cfg)
+	}
+	if f.svc, err = auth.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) login(t testing.TB, mobile string) *auth.Login {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.svc.SendCode(ctx, mobile); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := f.sms.LastTo(mobile)
+	l, err := f.svc.Verify(ctx, auth.VerifyRequest{Mobile: mobile, Code: smstest.Code(m.Text)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// claims decodes a token of ours without checking it.
+func claims(t testing.TB, token string) jwt.MapClaims {
+	t.Helper()
+	c := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestTokenClaims(t *testing.T) {
+	f := newFixture(t, testdb.SQLite(t), nil)
+	l := f.login(t, "09120000001")
+	for _, c := range []struct {
+		token, typ string
+		life       time.Duration
+	}{{l.Access, "access", 5 * time.Minute}, {l.Refresh, "refresh", 24 * time.Hour}} {
+		m := claims(t, c.token)
+		want := map[string]any{
+			"sub": "1", "user_id": float64(1), "sid": l.Session.ID, "token_type": c.typ,
+			"iss": "chelseru", "aud": "chelseru",
+		}
+		for k, v := range want {
+			if m[k] != v {
+				t.Errorf("%s token: %s = %v, want %v", c.typ, k, m[k], v)
+			}
+		}
+		iat, _ := m["iat"].(float64)
+		exp, _ := m["exp"].(float64)
+		if int64(iat) != f.clock.Now().Unix() || time.Duration(exp-iat)*time.Second != c.life {
+			t.Errorf("%s token: iat %v exp %v", c.typ, iat, exp)
+		}
+		if jti, _ := m["jti"].(string); jti == "" {
+			t.Errorf("%s token: no jti", c.typ)
+		}
+		if len(m) != 9 {
+			t.Errorf("%s token has %d claims, want 9: %v", c.typ, len(m), m)
+		}
+	}
+	if claims(t, l.Access)["jti"] == claims(t, l.Refresh)["jti"] {
+		t.Error("access and refresh share a jti")
+	}
+}
+
+// TestAuthenticateRefusesForgedTokens: every way of getting a token wrong
+// is ErrInvalidToken.
+func TestAuthenticateRefusesForgedTokens(t *testing.T) {
+	f := newFixture(t, testdb.SQLite(t), nil)
+	l := f.login(t, "09120000002")
+	good := claims(t, l.Access)
+	now := f.clock.Now()
+
+	with := func(changes map[string]any) jwt.MapClaims {
+		c := jwt.MapClaims{}
+		for k, v := range good {
+			c[k] = v
+		}
+		for k, v := range changes {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		return c
+	}
+	hs := func(m jwt.SigningMethod, key []byte, c jwt.MapClaims) string {
+		s, err := jwt.NewWithClaims(m, c).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := jwt.NewWithClaims(jwt.SigningMethodRS256, good).SignedString(rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	none, err := jwt.NewWithClaims(jwt.SigningMethodNone, good).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The good token, re-signed by the test, passes: the cases below fail
+	// for their one change only.
+	if _, _, err := f.svc.Authenticate(context.Background(), hs(jwt.SigningMethodHS256, secret, with(nil))); err != nil {
+		t.Fatalf("re-signed good token: %v", err)
+	}
+	cases := map[string]string{
+		"alg none":             none,
+		"HS384, same secret":   hs(jwt.SigningMethodHS384, secret, good),
+		"HS512, same secret":   hs(jwt.SigningMethodHS512, secret, good),
+		"RS256":                rs,
+		"another secret":       hs(jwt.SigningMethodHS256, []byte("another-secret-of-at-least-32-bytes!"), good),
+		"refresh token":        l.Refresh,
+		"expired":              hs(jwt.SigningMethodHS256, secret, with(map[string]any{"exp": now.Add(-time.Second).Unix()})),
+		"no exp":               hs(jwt.SigningMethodHS256, secret, with(map[string]any{"exp": nil})),
+		"iat in the future":    hs(jwt.SigningMethodHS256, secret, with(map[string]any{"iat": now.Add(time.Hour).Unix()})),
+		"no iat":               hs(jwt.SigningMethodHS256, secret, with(map[string]any{"iat": nil})),
+		"wrong issuer":         hs(jwt.SigningMethodHS256, secret, with(map[string]any{"iss": "evil"})),
+		"no issuer":            hs(jwt.SigningMethodHS256, secret, with(map[string]any{"iss": nil})),
+		"wrong audience":       hs(jwt.SigningMethodHS256, secret, with(map[string]any{"aud": "other"})),
+		"audience as array":    hs(jwt.SigningMethodHS256, secret, with(map[string]any{"aud": []string{"chelseru"}})),
+		"no token type":        hs(jwt.SigningMethodHS256, secret, with(map[string]any{"token_type": nil})),
+		"subject mismatch":     hs(jwt.SigningMethodHS256, secret, with(map[string]any{"sub": "2"})),
+		"other user, same sid": hs(jwt.SigningMethodHS256, secret, with(map[string]any{"sub": "2", "user_id": 2})),
+		"unknown session":      hs(jwt.SigningMethodHS256, secret, with(map[string]any{"sid": session.NewID()})),
+		"no session":           hs(jwt.SigningMethodHS256, secret, with(map[string]any{"sid": nil})),
+		"user_id as string":    hs(jwt.SigningMethodHS256, secret, with(map[string]any{"user_id": "1"})),
+		"not a JWT":            "not.a.jwt",
+		"empty":                "",
+	}
+	for name, token := range cases {
+		if _, _, err := f.svc.Authenticate(context.Background(), token); !errors.Is(err, auth.ErrInvalidToken) {
+			t.Errorf("%s: err %v, want ErrInvalidToken", name, err)
+		}
+	}
+}
+
+func TestRefreshRefusesAccessTokens(t *testing.T) {
+	f := newFixture(t, testdb.SQLite(t), nil)
+	l := f.login(t, "09120000003")
+	if _, err := f.svc.Refresh(context.Background(), l.Access); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("refresh with an access token: %v", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	st := testdb.SQLite(t)
+	sessions, _ := session.New(session.Config{Store: st})
+	ok := auth.Config{Secret: secret, Users: st, Codes: st, Sessions: sessions, Sender: &smstest.Recorder{}}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("good config: %v", err)
+	}
+	cases := map[string]func(*auth.Config){
+		"short secret":        func(c *auth.Config) { c.Secret = []byte("short") },
+		"no users":            func(c *auth.Config) { c.Users = nil },
+		"no codes":            func(c *auth.Config) { c.Codes = nil },
+		"no sessions":         func(c *auth.Config) { c.Sessions = nil },
+		"no sender":           func(c *auth.Config) { c.Sender = nil },
+		"code length 2":       func(c *auth.Config) { c.CodeLength = 2 },
+		"code length 11":      func(c *auth.Config) { c.CodeLength = 11 },
+		"negative lifetime":   func(c *auth.Config) { c.CodeLifetime = -time.Second },
+		"negative resend":     func(c *auth.Config) { c.ResendInterval = -time.Second },
+		"negative attempts":   func(c *auth.Config) { c.MaxAttempts = -1 },
+		"short code key":      func(c *auth.Config) { c.CodeKey = []byte("x") },
+		"refresh < access":    func(c *auth.Config) { c.AccessLifetime = time.Hour; c.RefreshLifetime = time.Minute },
+		"negative body limit": func(c *auth.Config) { c.BodyLimit = -1 },
+	}
+	for name, mod := range cases {
+		c := ok
+		mod(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+		if _, err := auth.New(c); err == nil {
+			t.Errorf("%s: New accepted it", name)
+		}
+	}
+	for _, n := range []int{3, 10} {
+		c := ok
+		c.CodeLength = n
+		if err := c.Validate(); err != nil {
+			t.Errorf("code length %d: %v", n, err)
+		}
+	}
+}
+
+func TestRequireAndAccessors(t *testing.T) {
+	f := newFixture(t, testdb.SQLite(t), nil)
+	l := f.login(t, "09120000004")
+	var got *auth.Identity
+	h := f.svc.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, ok1 := auth.UserFrom(r.Context())
+		s, ok2 := auth.SessionFrom(r.Context())
+		id, ok3 := auth.IdentityFrom(r.Context())
+		if !ok1 || !ok2 || !ok3 || u != id.User || s.ID != id.Session.ID {
+			t.Error("accessors disagree")
+		}
+		got = id
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer "+l.Access)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || got == nil {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if got.User.ID != l.User.ID || got.User.MobileNumber != "09120000004" || got.Session.ID != l.Session.ID {
+		t.Errorf("identity %+v", got)
+	}
+	if _, ok := auth.UserFrom(context.Background()); ok {
+		t.Error("UserFrom of an empty context")
+	}
+
+	// Optional lets anonymous requests through but not bad tokens.
+	var anon bool
+	opt := f.svc.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, authed := auth.UserFrom(r.Context())
+		anon = !authed
+	}))
+	rec = httptest.NewRecorder()
+	opt.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusOK || !anon {
+		t.Errorf("anonymous: status %d, anon %v", rec.Code, anon)
+	}
+	req = httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer nope")
+	rec = httptest.NewRecorder()
+	opt.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("bad token through Optional: status %d", rec.Code)
+	}
+}
+
+// TestRevocationAcrossInstances: a session revoked through another
+// instance stops working within SessionCheckInterval; on the instance that
+// revoked it, at once.
+func TestRevocationAcrossInstances(t *testing.T) {
+	st := testdb.SQLite(t)
+	a := newFixture(t, st, nil)
+	sessions, _ := session.New(session.Config{Store: st, Now: a.clock.Now})
+	bsvc, err := auth.New(auth.Config{Secret: secret, Users: st, Codes: st, Sessions: sessions, Sender: &smstest.Recorder{}, Now: a.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := a.login(t, "09120000005")
+	ctx := context.Background()
+	if _, _, err := bsvc.Authenticate(ctx, l.Access); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.svc.Revoke(ctx, l.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.svc.Authenticate(ctx, l.Access); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("revoking instance still accepts: %v", err)
+	}
+	if _, _, err := bsvc.Authenticate(ctx, l.Access); err != nil {
+		t.Errorf("other instance within the check interval: %v (it may trust its cache)", err)
+	}
+	a.clock.Advance(auth.DefaultSessionCheckInterval)
+	if _, _, err := bsvc.Authenticate(ctx, l.Access); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("other instance after the check interval: %v", err)
+	}
+}
+
+func TestSessionCheckEveryRequest(t *testing.T) {
+	st := testdb.SQLite(t)
+	f := newFixture(t, st, func(c *auth.Config) { c.SessionCheckInterval = -1 })
+	l := f.login(t, "09120000006")
+	ctx := context.Background()
+	if _, _, err := f.svc.Authenticate(ctx, l.Access); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RevokeSession(ctx, l.Session.ID, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Authenticate(ctx, l.Access); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("revoked behind the service's back: %v", err)
+	}
+}
+
+func TestSendCodeErrors(t *testing.T) {
+	f := newFixture(t, testdb.SQLite(t), nil)
+	ctx := context.Background()
+	var wait *auth.WaitError
+	if err := f.svc.SendCode(ctx, "0912"); err == nil {
+		t.Error("short number accepted")
+	}
+	if err := f.svc.SendCode(ctx, "09120000007"); err != nil {
+		t.Fatal(err)
+	}
+	err := f.svc.SendCode(ctx, "09120000007")
+	if !errors.Is(err, auth.ErrCooldown) || !errors.As(err, &wait) || wait.Seconds() != 240 {
+		t.Errorf("second send: %v", err)
+	}
+	f.clock.Advance(4 * time.Minute)
+	f.sms.SetErr(errors.New("down"))
+	if err := f.svc.SendCode(ctx, "09120000007"); !errors.Is(err, auth.ErrSendFailed) {
+		t.Errorf("failing sender: %v", err)
+	}
+}
