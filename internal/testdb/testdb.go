@@ -50,17 +50,42 @@ func name() string {
 // SQLite returns a store on a new in-memory SQLite database.
 func SQLite(t testing.TB) *store.Store {
 	t.Helper()
+	return Open(t, SQLiteDB(t))
+}
+
+// SQLiteDB returns a new in-memory SQLite database, closed when the test
+// ends.
+func SQLiteDB(t testing.TB) *gorm.DB {
+	t.Helper()
 	db, err := gorm.Open(sqlite.Open("file:"+name()+"?mode=memory"), &gorm.Config{Logger: logger.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := open(t, db, "")
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	return st
+	t.Cleanup(func() { closeDB(db) })
+	return db
+}
+
+// NewPostgresDB returns a PostgreSQL database with a pool of its own,
+// closed when the test ends, for tests that instrument it; it skips the
+// test when CHELSERU_TEST_POSTGRES is unset.
+func NewPostgresDB(t testing.TB) *gorm.DB {
+	t.Helper()
+	dsn := os.Getenv(PostgresEnv)
+	if dsn == "" {
+		t.Skip(PostgresEnv + " is not set")
+	}
+	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	t.Cleanup(func() { closeDB(db) })
+	return db
+}
+
+func closeDB(db *gorm.DB) {
+	if sqlDB, err := db.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
 }
 
 var pg struct {
@@ -95,24 +120,24 @@ func PostgresDB(t testing.TB) *gorm.DB {
 // PostgreSQL database.
 func Postgres(t testing.TB) *store.Store {
 	t.Helper()
-	return open(t, PostgresDB(t), name())
+	return Open(t, PostgresDB(t))
 }
 
-func open(t testing.TB, db *gorm.DB, prefix string) *store.Store {
+// Open returns a migrated store on db with a table prefix of its own,
+// whose tables are dropped when the test ends.
+func Open(t testing.TB, db *gorm.DB) *store.Store {
 	t.Helper()
-	st, err := store.New(db, store.Config{TablePrefix: prefix})
+	st, err := store.New(db, store.Config{TablePrefix: name()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if prefix != "" {
-		t.Cleanup(func() {
-			if err := st.Drop(context.Background()); err != nil {
-				t.Errorf("drop tables: %v", err)
-			}
-		})
-	}
+	t.Cleanup(func() {
+		if err := st.Drop(context.Background()); err != nil {
+			t.Errorf("drop tables: %v", err)
+		}
+	})
 	return st
 }
