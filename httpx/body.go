@@ -80,7 +80,14 @@ func Decode(r *http.Request, limit int64) (*Body, error) {
 		if boundary == "" {
 			return nil, NewError(http.StatusBadRequest, CodeInvalidRequest, "The multipart body has no boundary.")
 		}
-		return decodeMultipart(multipart.NewReader(body, boundary), limit)
+		raw, err := io.ReadAll(body)
+		if err != nil {
+			return nil, readError(err, limit)
+		}
+		if len(raw) == 0 {
+			return &Body{}, nil
+		}
+		return decodeMultipart(multipart.NewReader(bytes.NewReader(raw), boundary), limit)
 	default:
 		return nil, unsupported()
 	}
@@ -229,9 +236,23 @@ func (b *Body) Int(name string) (n int64, ok bool, err error) {
 		}
 		text = vs[len(vs)-1]
 	}
-	n, err = strconv.ParseInt(strings.TrimSpace(text), 10, 64)
+	n, err = parseInt(text)
 	if err != nil {
 		return 0, true, errNotInteger
 	}
 	return n, true, nil
+}
+
+// parseInt reads a decimal integer the way Django REST framework's
+// IntegerField does: surrounding spaces and a fraction of zeros ("1.0")
+// are allowed, nothing else.
+func parseInt(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		if strings.Trim(s[i+1:], "0") != "" {
+			return 0, errNotInteger
+		}
+		s = s[:i]
+	}
+	return strconv.ParseInt(s, 10, 64)
 }

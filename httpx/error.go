@@ -54,6 +54,9 @@ type Error struct {
 
 // Error returns the message with the code, and the cause if there is one.
 func (e *Error) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
 	s := fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message)
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
@@ -62,7 +65,12 @@ func (e *Error) Error() string {
 }
 
 // Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // NewError returns an Error with a status, a code and a sentence.
 func NewError(status int, code, message string) *Error {
@@ -86,14 +94,15 @@ func FieldError(code string, fields map[string]string) *Error {
 const internalMessage = "An internal error occurred."
 
 // WriteError writes err as the contract's error envelope. An [*Error]
-// anywhere in err's chain is written as it is; an [*http.MaxBytesError]
-// becomes 413; anything else is a fault and becomes a bare 500, so no SQL,
-// stack or credential can leak. Logging faults is the caller's job.
+// anywhere in err's chain is written as it is (unless its Status is not a
+// 4xx or 5xx); an [*http.MaxBytesError] becomes 413; anything else is a
+// fault and becomes a bare 500, so no SQL, stack or credential can leak.
+// Logging faults is the caller's job.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	var tooBig *http.MaxBytesError
 	switch {
-	case errors.As(err, &e):
+	case errors.As(err, &e) && e != nil && e.Status >= 400 && e.Status <= 599:
 	case errors.As(err, &tooBig):
 		e = tooLarge(tooBig.Limit)
 	default:
@@ -104,9 +113,6 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 func writeError(w http.ResponseWriter, e *Error) {
 	status := e.Status
-	if status < 400 || status > 599 {
-		status = http.StatusInternalServerError
-	}
 	body := make(map[string]any, 4+len(e.Extra))
 	if status >= 500 {
 		// 5xx bodies carry only error and code (and a 502's provider keys).

@@ -102,11 +102,11 @@ func TestWriteError(t *testing.T) {
 		{name: "empty code is internal", err: &httpx.Error{Status: 400, Message: "m"},
 			status: 400, code: httpx.CodeInternal, keys: "code,error"},
 		{name: "status below 400 is a 500", err: &httpx.Error{Status: 200, Code: "c", Message: "m", Fields: map[string]string{"a": "b"}},
-			status: 500, code: "c", keys: "code,error"},
+			status: 500, code: httpx.CodeInternal, keys: "code,error"},
 		{name: "zero status is a 500", err: &httpx.Error{Code: "c", Message: "m"},
-			status: 500, code: "c", keys: "code,error"},
+			status: 500, code: httpx.CodeInternal, keys: "code,error"},
 		{name: "status over 599 is a 500", err: &httpx.Error{Status: 600, Code: "c", Message: "m"},
-			status: 500, code: "c", keys: "code,error"},
+			status: 500, code: httpx.CodeInternal, keys: "code,error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,4 +195,15 @@ func TestFieldError(t *testing.T) {
 
 	none := httpx.FieldError(httpx.CodeInvalidRequest, nil)
 	equal(t, "Message", none.Message, "Some fields are invalid.")
+}
+
+func TestWriteErrorTypedNil(t *testing.T) {
+	t.Parallel()
+	var e *httpx.Error
+	var err error = e
+	w := httptest.NewRecorder()
+	httpx.WriteError(w, httptest.NewRequest("GET", "/", nil), err)
+	if w.Code != 500 || !strings.Contains(w.Body.String(), `"code":"internal"`) {
+		t.Errorf("typed nil: %d %s", w.Code, w.Body)
+	}
 }

@@ -66,15 +66,20 @@ func cleanPrefix(prefix string) string {
 type router struct {
 	prefix string
 	static map[string]*node // routes without wildcards, by trimmed path
-	params []*node          // routes with wildcards
+	params []*node          // routes with wildcards, in registration order
 }
 
-// node is one path and its handlers by method.
+// node is one path shape ("rooms/{}") and its handlers by method. Routes
+// whose paths differ only in the names of their wildcards share a node.
 type node struct {
-	segs    []string // for wildcard paths
-	names   []string // wildcard name per segment, "" for literals
-	methods map[string]http.Handler
+	shape   []string // segments, "" for a wildcard
+	methods map[string]handler
 	allow   string
+}
+
+type handler struct {
+	h     http.Handler
+	names []string // wildcard name per segment, "" for literals
 }
 
 func (rt *router) add(r Route) {
@@ -87,47 +92,57 @@ func (rt *router) add(r Route) {
 	}
 	segs := strings.Split(path, "/")
 	names := make([]string, len(segs))
+	shape := make([]string, len(segs))
 	wild := false
 	for i, s := range segs {
-		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") && len(s) > 2 {
+		switch {
+		case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") && len(s) > 2 && !strings.ContainsAny(s[1:len(s)-1], "{}"):
 			names[i] = s[1 : len(s)-1]
 			wild = true
-		} else if strings.ContainsAny(s, "{}") {
+		case strings.ContainsAny(s, "{}"):
 			panic(fmt.Sprintf("httpx: Router: malformed route path %q", r.Path))
+		default:
+			shape[i] = s
 		}
 	}
-	n := rt.find(path, segs, names, wild)
+	n := rt.find(path, shape, wild)
 	if _, dup := n.methods[r.Method]; dup {
 		panic(fmt.Sprintf("httpx: Router: duplicate route %s %s", r.Method, r.Path))
 	}
-	n.methods[r.Method] = r.Handler
+	n.methods[r.Method] = handler{h: r.Handler, names: names}
+	n.allow = allowHeader(n.methods)
+}
+
+func allowHeader(methods map[string]handler) string {
 	var allow []string
-	for m := range n.methods {
+	for m := range methods {
 		allow = append(allow, m)
-		if m == http.MethodGet {
+	}
+	if _, get := methods[http.MethodGet]; get {
+		if _, head := methods[http.MethodHead]; !head {
 			allow = append(allow, http.MethodHead)
 		}
 	}
 	slices.Sort(allow)
-	n.allow = strings.Join(allow, ", ")
+	return strings.Join(allow, ", ")
 }
 
-// find returns the node for a path, creating it.
-func (rt *router) find(path string, segs, names []string, wild bool) *node {
+// find returns the node for a path shape, creating it.
+func (rt *router) find(path string, shape []string, wild bool) *node {
 	if !wild {
 		n := rt.static[path]
 		if n == nil {
-			n = &node{methods: map[string]http.Handler{}}
+			n = &node{methods: map[string]handler{}}
 			rt.static[path] = n
 		}
 		return n
 	}
 	for _, n := range rt.params {
-		if slices.Equal(n.segs, segs) {
+		if slices.Equal(n.shape, shape) {
 			return n
 		}
 	}
-	n := &node{segs: segs, names: names, methods: map[string]http.Handler{}}
+	n := &node{shape: shape, methods: map[string]handler{}}
 	rt.params = append(rt.params, n)
 	return n
 }
@@ -139,51 +154,74 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path = strings.TrimSuffix(path[len(rt.prefix):], "/")
-	n := rt.static[path]
-	if n == nil {
-		n = rt.match(r, path)
-	}
-	if n == nil {
-		notFound(w)
-		return
-	}
-	h := n.methods[r.Method]
-	if h == nil && r.Method == http.MethodHead {
-		h = n.methods[http.MethodGet]
-	}
-	if h == nil {
-		w.Header().Set("Allow", n.allow)
-		writeError(w, NewError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
-			"Method "+r.Method+" is not allowed here."))
-		return
-	}
-	h.ServeHTTP(w, r)
-}
-
-// match finds the wildcard route for path and sets r's path values.
-func (rt *router) match(r *http.Request, path string) *node {
-	if path == "" {
-		return nil
-	}
-	segs := strings.Split(path, "/")
-next:
-	for _, n := range rt.params {
-		if len(n.segs) != len(segs) {
-			continue
+	// The static route comes first; then wildcard routes in the order they
+	// were added. The first that has the request's method serves it.
+	var segs []string
+	var allow []string
+	try := func(n *node) bool {
+		h, ok := n.methods[r.Method]
+		if !ok && r.Method == http.MethodHead {
+			h, ok = n.methods[http.MethodGet]
 		}
-		for i, s := range segs {
-			if s == "" || n.names[i] == "" && s != n.segs[i] {
-				continue next
-			}
+		if !ok {
+			allow = append(allow, n.allow)
+			return false
 		}
-		for i, name := range n.names {
+		for i, name := range h.names {
 			if name != "" {
 				r.SetPathValue(name, segs[i])
 			}
 		}
-		return n
+		h.h.ServeHTTP(w, r)
+		return true
 	}
-	return nil
+	if n := rt.static[path]; n != nil && try(n) {
+		return
+	}
+	if path != "" && len(rt.params) > 0 {
+		segs = strings.Split(path, "/")
+		for _, n := range rt.params {
+			if n.matches(segs) && try(n) {
+				return
+			}
+		}
+	}
+	if allow == nil {
+		notFound(w)
+		return
+	}
+	w.Header().Set("Allow", mergeAllow(allow))
+	writeError(w, NewError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+		"Method "+r.Method+" is not allowed here."))
+}
+
+// matches reports whether the request path segments fit the shape.
+func (n *node) matches(segs []string) bool {
+	if len(n.shape) != len(segs) {
+		return false
+	}
+	for i, s := range segs {
+		if s == "" || n.shape[i] != "" && s != n.shape[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func mergeAllow(lists []string) string {
+	if len(lists) == 1 {
+		return lists[0]
+	}
+	var all []string
+	for _, l := range lists {
+		for _, m := range strings.Split(l, ", ") {
+			if !slices.Contains(all, m) {
+				all = append(all, m)
+			}
+		}
+	}
+	slices.Sort(all)
+	return strings.Join(all, ", ")
 }
 
 func notFound(w http.ResponseWriter) {

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -72,14 +73,18 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 		if !strings.Contains(f, "/") {
 			a, err := netip.ParseAddr(f)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("session: trusted proxy: %w", err)
 			}
 			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 			continue
 		}
 		p, err := netip.ParsePrefix(f)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("session: trusted proxy: %w", err)
+		}
+		// Peers are compared unmapped, so ::ffff:10.0.0.0/104 means 10.0.0.0/8.
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 		}
 		out = append(out, p.Masked())
 	}

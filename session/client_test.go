@@ -196,3 +196,51 @@ func TestServiceClientCutsUserAgentOnRuneBoundary(t *testing.T) {
 		t.Errorf("UserAgent ends in %q: not valid UTF-8", ua[len(ua)-3:])
 	}
 }
+
+func FuzzClientIP(f *testing.F) {
+	f.Add("10.0.0.2:80", "198.51.100.7, 10.0.0.3", "10.0.0.0/8")
+	f.Add("[::ffff:10.0.0.2]:80", "::ffff:198.51.100.7,garbage", "10.0.0.0/8, ::1")
+	f.Add("203.0.113.9", "", "")
+	f.Add("", ",,", "0.0.0.0/0")
+	f.Fuzz(func(t *testing.T, remote, xff, trusted string) {
+		proxies, err := ParseTrustedProxies(trusted)
+		if err != nil {
+			return
+		}
+		for _, p := range proxies {
+			if !p.IsValid() || p != p.Masked() {
+				t.Fatalf("ParseTrustedProxies(%q) holds %v", trusted, p)
+			}
+		}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		got := ClientIP(r, proxies)
+		if got != "" {
+			if _, err := netip.ParseAddr(got); err != nil {
+				t.Fatalf("ClientIP = %q: not an address", got)
+			}
+		}
+		// Without trusted proxies the header never matters.
+		peer := ClientIP(r, nil)
+		r.Header.Del("X-Forwarded-For")
+		equal(t, "ClientIP without the header", ClientIP(r, nil), peer)
+		if !contains(proxies, peerAddr(remote)) {
+			equal(t, "ClientIP of an untrusted peer", got, peer)
+		}
+	})
+}
+
+func TestParseTrustedProxiesMappedRange(t *testing.T) {
+	t.Parallel()
+	ps, err := ParseTrustedProxies("::ffff:10.0.0.0/104")
+	if err != nil || len(ps) != 1 || ps[0].String() != "10.0.0.0/8" {
+		t.Fatalf("got %v, %v; want 10.0.0.0/8", ps, err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "10.1.2.3:80"
+	r.Header.Set("X-Forwarded-For", "203.0.113.9")
+	if got := ClientIP(r, ps); got != "203.0.113.9" {
+		t.Errorf("ClientIP = %q", got)
+	}
+}

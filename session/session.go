@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Session is one login on one device.
@@ -162,15 +164,26 @@ type Client struct {
 // Client returns the user agent and client IP of r, believing
 // X-Forwarded-For only from the configured trusted proxies.
 func (s *Service) Client(r *http.Request) Client {
-	ua := r.UserAgent()
-	if len(ua) > maxUserAgent {
-		ua = ua[:maxUserAgent]
-	}
-	return Client{UserAgent: ua, IP: ClientIP(r, s.proxies)}
+	return Client{UserAgent: cleanUserAgent(r.UserAgent()), IP: ClientIP(r, s.proxies)}
 }
 
-// maxUserAgent bounds what is stored of a User-Agent header.
+// maxUserAgent bounds what is stored of a User-Agent header, in bytes.
 const maxUserAgent = 512
+
+// cleanUserAgent makes a header value fit to store: valid UTF-8 (a
+// database refuses anything else), and cut at a character boundary to at
+// most maxUserAgent bytes.
+func cleanUserAgent(ua string) string {
+	ua = strings.ToValidUTF8(ua, "\uFFFD")
+	if len(ua) <= maxUserAgent {
+		return ua
+	}
+	cut := maxUserAgent
+	for cut > 0 && !utf8.RuneStart(ua[cut]) {
+		cut--
+	}
+	return ua[:cut]
+}
 
 // Start creates a live session for userID on client, whose first refresh
 // token generation is tokenID.

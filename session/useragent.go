@@ -22,7 +22,11 @@ func ParseUserAgent(s string) Device {
 	}
 	ua := useragent.New(s)
 	var d Device
-	if name, version := ua.Browser(); name != "" {
+	name, version := ua.Browser()
+	if n, v, ok := knownProduct(s); ok {
+		name, version = n, v
+	}
+	if name != "" {
 		d.Browser = strings.TrimSpace(name + " " + majorMinor(version))
 	}
 	d.OS = osLabel(ua)
@@ -43,13 +47,54 @@ func ParseUserAgent(s string) Device {
 
 func isTablet(ua *useragent.UserAgent, s string) bool {
 	switch {
-	case ua.Platform() == "iPad", strings.Contains(s, "Tablet"):
+	case ua.Platform() == "iPad":
 		return true
-	case strings.Contains(s, "Android") && !strings.Contains(s, "Mobile"):
-		// Android tablets leave "Mobile" out of their User-Agent.
+	case strings.Contains(s, "Tablet") && !strings.Contains(s, "Tablet PC"): // Tablet PC: Windows touch laptops
+		return true
+	case strings.HasPrefix(s, "Mozilla/") && strings.Contains(s, "Android") && !strings.Contains(s, "Mobile"):
+		// Android tablet browsers leave "Mobile" out of their User-Agent
+		// (apps' HTTP clients, such as Dalvik, never say it).
 		return true
 	}
 	return false
+}
+
+// products are browsers the user-agent parser names after what they are
+// built on (Samsung Internet comes out as "Android"), found by their own
+// product token instead; the first one present wins.
+var products = []struct{ token, name string }{
+	{"SamsungBrowser/", "Samsung Internet"},
+	{"YaBrowser/", "Yandex Browser"},
+	{"EdgA/", "Edge"},
+	{"EdgiOS/", "Edge"},
+	{"Silk/", "Silk"},
+	{"FBAV/", "Facebook"},
+	{"Instagram ", "Instagram"},
+	{"Dalvik/", "Dalvik"},
+}
+
+// knownProduct finds a browser of products in s, or Android's WebView.
+func knownProduct(s string) (name, version string, ok bool) {
+	for _, p := range products {
+		if i := strings.Index(s, p.token); i >= 0 {
+			return p.name, versionAt(s[i+len(p.token):]), true
+		}
+	}
+	if strings.Contains(s, "; wv)") {
+		if i := strings.Index(s, "Chrome/"); i >= 0 {
+			return "Android WebView", versionAt(s[i+len("Chrome/"):]), true
+		}
+	}
+	return "", "", false
+}
+
+// versionAt returns the version at the start of s: up to the first space,
+// semicolon or parenthesis.
+func versionAt(s string) string {
+	if i := strings.IndexAny(s, " ;()"); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 func osLabel(ua *useragent.UserAgent) string {
@@ -62,6 +107,8 @@ func osLabel(ua *useragent.UserAgent) string {
 		name = "iPadOS"
 	case name == "Mac OS X":
 		name = "macOS"
+	case strings.HasPrefix(name, "CrOS"):
+		return "ChromeOS"
 	case name == "":
 		return ""
 	}

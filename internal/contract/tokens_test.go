@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestRefreshRotationGraceAndReuse(t *testing.T) {
@@ -183,4 +184,24 @@ func (e *env) sessions(access string) []map[string]any {
 		e.t.Fatalf("sessions body %s: %v", r.raw, err)
 	}
 	return list
+}
+
+// TestHostileUserAgent: whatever bytes a client sends as its User-Agent,
+// the login succeeds and the session stores valid text.
+func TestHostileUserAgent(t *testing.T) {
+	forEach(t, func(t *testing.T, e *env) {
+		for i, ua := range []string{"bad \xff\xfe bytes", strings.Repeat("é", 600), strings.Repeat("a", 511) + "é"} {
+			mobile := "0912000005" + string(rune('0'+i))
+			code := e.sendCode(mobile)
+			req := e.request(http.MethodPost, "/api/authenticate/", "application/json",
+				strings.NewReader(`{"mobile_number":"`+mobile+`","code":"`+code+`"}`))
+			req.Header.Set("User-Agent", ua)
+			r := e.do(req)
+			wantStatus(t, r, http.StatusOK)
+			list := e.sessions(r.str("access"))
+			if got, _ := list[0]["user_agent"].(string); !utf8.ValidString(got) || len(got) > 512 {
+				t.Errorf("stored user agent %q", got)
+			}
+		}
+	})
 }
