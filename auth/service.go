@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/chelseru/chelseru-go/session"
@@ -21,6 +22,7 @@ type Service struct {
 	sender   sms.Sender
 	tokens   *minter
 	idents   identityCache
+	logins   CodeLogins // nil unless one store keeps codes, users and sessions
 }
 
 // New returns a Service for cfg, or the error of cfg.Validate.
@@ -29,7 +31,12 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	var logins CodeLogins
+	if l, ok := cfg.Codes.(CodeLogins); ok && same(cfg.Users, cfg.Codes) && same(cfg.Sessions.Store(), cfg.Codes) {
+		logins = l
+	}
 	return &Service{
+		logins:   logins,
 		cfg:      cfg,
 		users:    cfg.Users,
 		codes:    cfg.Codes,
@@ -38,6 +45,13 @@ func New(cfg Config) (*Service, error) {
 		tokens:   newMinter(cfg.Secret, cfg.Issuer, cfg.Audience),
 		idents:   identityCache{entries: map[string]cachedIdentity{}},
 	}, nil
+}
+
+// same reports whether a and b are the same store; values that cannot be
+// compared are not.
+func same(a, b any) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	return va.IsValid() && va.Type() == vb.Type() && va.Comparable() && vb.Comparable() && a == b
 }
 
 // Login is the result of a successful login or refresh.
@@ -137,22 +151,47 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (*Login, error)
 		}
 		return nil, ErrInvalidCode
 	}
-	used, err := s.codes.UseCode(ctx, c.Mobile, c.Hash, s.cfg.MaxAttempts, now)
+	sess := s.sessions.Prepare(0, session.NewID(), req.Client)
+	use := CodeUse{Mobile: c.Mobile, Hash: c.Hash, MaxAttempts: s.cfg.MaxAttempts, At: now}
+	u, created, err := s.useCode(ctx, use, req.Group, &sess)
 	if err != nil {
-		return nil, fmt.Errorf("auth: verify: use code: %w", err)
-	}
-	if !used {
-		return nil, ErrInvalidCode // another request used it first
-	}
-	u, created, err := s.users.LoginUser(ctx, c.Mobile, req.Group)
-	if err != nil {
-		return nil, fmt.Errorf("auth: verify: user: %w", err)
-	}
-	sess, err := s.sessions.Start(ctx, u.ID, session.NewID(), req.Client)
-	if err != nil {
-		return nil, fmt.Errorf("auth: verify: %w", err)
+		return nil, err
 	}
 	return s.login(u, sess, created)
+}
+
+// useCode marks the code used, finds or creates the user and stores the
+// session, with sess.UserID set: in one step when the store can
+// (CodeLogins), else in three. A code another request used first is
+// ErrInvalidCode.
+func (s *Service) useCode(ctx context.Context, use CodeUse, group int, sess *session.Session) (User, bool, error) {
+	if s.logins != nil {
+		u, created, used, err := s.logins.LoginWithCode(ctx, use, group, *sess)
+		switch {
+		case err != nil:
+			return User{}, false, fmt.Errorf("auth: verify: %w", err)
+		case !used:
+			return User{}, false, ErrInvalidCode
+		}
+		sess.UserID = u.ID
+		return u, created, nil
+	}
+	used, err := s.codes.UseCode(ctx, use.Mobile, use.Hash, use.MaxAttempts, use.At)
+	if err != nil {
+		return User{}, false, fmt.Errorf("auth: verify: use code: %w", err)
+	}
+	if !used {
+		return User{}, false, ErrInvalidCode
+	}
+	u, created, err := s.users.LoginUser(ctx, use.Mobile, group)
+	if err != nil {
+		return User{}, false, fmt.Errorf("auth: verify: user: %w", err)
+	}
+	sess.UserID = u.ID
+	if err := s.sessions.Create(ctx, *sess); err != nil {
+		return User{}, false, fmt.Errorf("auth: verify: %w", err)
+	}
+	return u, created, nil
 }
 
 // Refresh rotates a refresh token: it returns a new pair and retires the

@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"time"
+
+	"github.com/chelseru/chelseru-go/session"
 )
 
 // User is an account, identified by its mobile number and group: the
@@ -64,4 +66,28 @@ type Codes interface {
 	// DeleteCode removes the code of mobile whose hash is hash (a code that
 	// could not be sent).
 	DeleteCode(ctx context.Context, mobile string, hash []byte) error
+}
+
+// CodeUse names the code a login uses: the code of Mobile whose hash is
+// Hash, if it is unused and has fewer than MaxAttempts wrong tries; it is
+// marked used at At.
+type CodeUse struct {
+	Mobile      string
+	Hash        []byte
+	MaxAttempts int
+	At          time.Time
+}
+
+// CodeLogins is an optional capability of a store that keeps codes, users
+// and sessions together (*store.Store is one): the last steps of a login
+// in one atomic operation and, on a networked database, one round trip.
+// Verify uses it when Config.Codes implements it and is also Config.Users
+// and the sessions' store; otherwise it calls UseCode, LoginUser and
+// CreateSession in turn.
+type CodeLogins interface {
+	// LoginWithCode marks the code used as Codes.UseCode does and, only
+	// if it did (used is true), finds or creates the user of use.Mobile in
+	// group as Users.LoginUser does and stores sess with its UserID set to
+	// that user's. All of it happens, or none of it.
+	LoginWithCode(ctx context.Context, use CodeUse, group int, sess session.Session) (u User, created, used bool, err error)
 }

@@ -186,11 +186,33 @@ func cleanUserAgent(ua string) string {
 }
 
 // Start creates a live session for userID on client, whose first refresh
-// token generation is tokenID.
+// token generation is tokenID: Prepare, then Create.
 func (s *Service) Start(ctx context.Context, userID int64, tokenID string, c Client) (Session, error) {
+	sess := s.Prepare(userID, tokenID, c)
+	if err := s.Create(ctx, sess); err != nil {
+		return Session{}, err
+	}
+	return sess, nil
+}
+
+// Create stores a session made by Prepare.
+func (s *Service) Create(ctx context.Context, sess Session) error {
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return fmt.Errorf("session: start: %w", err)
+	}
+	return nil
+}
+
+// Store returns the store the Service keeps its sessions in.
+func (s *Service) Store() Store { return s.store }
+
+// Prepare returns a new session for userID on client, with a new id and
+// every field filled in, without storing it: for a store that creates it
+// together with other rows (see auth.CodeLogins).
+func (s *Service) Prepare(userID int64, tokenID string, c Client) Session {
 	now := s.now().UTC()
 	d := ParseUserAgent(c.UserAgent)
-	sess := Session{
+	return Session{
 		ID:            NewID(),
 		UserID:        userID,
 		TokenID:       tokenID,
@@ -204,10 +226,6 @@ func (s *Service) Start(ctx context.Context, userID int64, tokenID string, c Cli
 		LastSeen:      now,
 		ExpiresAt:     now.Add(s.life),
 	}
-	if err := s.store.CreateSession(ctx, sess); err != nil {
-		return Session{}, fmt.Errorf("session: start: %w", err)
-	}
-	return sess, nil
 }
 
 // Live reports whether sess may still be used at now: not revoked, seen

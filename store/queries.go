@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -13,9 +14,10 @@ import (
 
 // The Store satisfies the interfaces its consumers declare.
 var (
-	_ auth.Users    = (*Store)(nil)
-	_ auth.Codes    = (*Store)(nil)
-	_ session.Store = (*Store)(nil)
+	_ auth.Users      = (*Store)(nil)
+	_ auth.Codes      = (*Store)(nil)
+	_ auth.CodeLogins = (*Store)(nil)
+	_ session.Store   = (*Store)(nil)
 )
 
 // queries holds every statement with the table prefix filled in, built
@@ -25,6 +27,7 @@ type queries struct {
 	loginUser, getUser, setStaff                    string
 	createSession, getSession, userSessions         string
 	rotateSession, touchSession, revokeSession      string
+	loginWithCode, unuseCode                        string
 }
 
 const sessionColumns = `id, user_id, token_id, prev_token_id, token_issued_at, user_agent, ip_address,
@@ -46,6 +49,7 @@ func newQueries(p string) queries {
 		failCode: `UPDATE ` + p + `otp_codes SET attempts = attempts + 1
 			WHERE mobile_number = ? AND code_hash = ? AND used_at IS NULL AND attempts < ?`,
 		deleteCode: `DELETE FROM ` + p + `otp_codes WHERE mobile_number = ? AND code_hash = ?`,
+		unuseCode:  `UPDATE ` + p + `otp_codes SET used_at = NULL WHERE mobile_number = ? AND code_hash = ? AND used_at = ?`,
 
 		loginUser: `INSERT INTO ` + p + `users (mobile_number, user_group, username, is_staff, login_count, created_at, last_login)
 			VALUES (?, ?, ?, ?, 1, ?, ?)
@@ -64,6 +68,27 @@ func newQueries(p string) queries {
 			WHERE id = ? AND token_id = ? AND revoked_at IS NULL`,
 		touchSession:  `UPDATE ` + p + `sessions SET last_seen = ? WHERE id = ? AND last_seen < ?`,
 		revokeSession: `UPDATE ` + p + `sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+
+		// PostgreSQL only: the last steps of a login in one statement. Each
+		// step takes the rows of the one before, so nothing happens unless
+		// the code was used. The casts type the parameters of INSERT … SELECT.
+		loginWithCode: `WITH used AS (
+				UPDATE ` + p + `otp_codes SET used_at = ?
+				WHERE mobile_number = ? AND code_hash = ? AND used_at IS NULL AND attempts < ?
+				RETURNING mobile_number
+			), u AS (
+				INSERT INTO ` + p + `users (mobile_number, user_group, username, is_staff, login_count, created_at, last_login)
+				SELECT mobile_number, ?::integer, ?::text, false, 1, ?::timestamptz, ?::timestamptz FROM used
+				ON CONFLICT (mobile_number, user_group) DO UPDATE SET login_count = ` + p + `users.login_count + 1,
+					last_login = excluded.last_login
+				RETURNING ` + userColumns + `, login_count
+			), s AS (
+				INSERT INTO ` + p + `sessions (` + sessionColumns + `)
+				SELECT ?::text, u.id, ?::text, ?::text, ?::timestamptz, ?::text, ?::text,
+					?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz, ?::timestamptz, NULL FROM u
+				RETURNING id
+			)
+			SELECT u.*, (SELECT count(*) FROM s) AS sessions FROM u`,
 	}
 }
 
@@ -199,6 +224,69 @@ func (s *Store) LoginUser(ctx context.Context, mobile string, group int) (auth.U
 		return auth.User{}, false, fmt.Errorf("store: login user: upsert returned %d rows", len(rows))
 	}
 	return rows[0].user(), rows[0].LoginCount == 1, nil
+}
+
+// loginRow is what loginWithCode returns: the user, and how many
+// sessions it created.
+type loginRow struct {
+	ID           int64
+	MobileNumber string
+	UserGroup    int
+	Username     string
+	IsStaff      bool
+	CreatedAt    time.Time
+	LoginCount   int64
+	Sessions     int
+}
+
+// LoginWithCode implements auth.CodeLogins: on PostgreSQL in one
+// statement; on SQLite, where a round trip costs nothing, one statement
+// after another, giving the code back if the user or the session cannot
+// be stored.
+func (s *Store) LoginWithCode(ctx context.Context, use auth.CodeUse, group int, v session.Session) (auth.User, bool, bool, error) {
+	if s.dialect.name != "postgres" {
+		return s.loginWithCodeInTurn(ctx, use, group, v)
+	}
+	now := utc(time.Now())
+	var rows []loginRow
+	err := s.db.WithContext(ctx).Raw(s.q.loginWithCode,
+		utc(use.At), use.Mobile, use.Hash, use.MaxAttempts,
+		group, Username(use.Mobile, group), now, now,
+		v.ID, v.TokenID, v.PrevTokenID, utc(v.TokenIssuedAt), v.UserAgent, v.IP,
+		v.Device, v.Browser, v.OS, utc(v.CreatedAt), utc(v.LastSeen), utc(v.ExpiresAt),
+	).Scan(&rows).Error
+	switch {
+	case err != nil:
+		return auth.User{}, false, false, fmt.Errorf("store: login with code: %w", err)
+	case len(rows) == 0:
+		return auth.User{}, false, false, nil
+	case rows[0].Sessions != 1:
+		return auth.User{}, false, false, fmt.Errorf("store: login with code: %d sessions created", rows[0].Sessions)
+	}
+	r := rows[0]
+	u := userRow{ID: r.ID, MobileNumber: r.MobileNumber, UserGroup: r.UserGroup, Username: r.Username,
+		IsStaff: r.IsStaff, CreatedAt: r.CreatedAt}
+	return u.user(), r.LoginCount == 1, true, nil
+}
+
+// loginWithCodeInTurn is LoginWithCode on SQLite. Each statement keeps its
+// cached prepared statement; a transaction would hold the one connection
+// across all three and prepare them anew every time.
+func (s *Store) loginWithCodeInTurn(ctx context.Context, use auth.CodeUse, group int, v session.Session) (auth.User, bool, bool, error) {
+	used, err := s.UseCode(ctx, use.Mobile, use.Hash, use.MaxAttempts, use.At)
+	if err != nil || !used {
+		return auth.User{}, false, false, err
+	}
+	u, created, err := s.LoginUser(ctx, use.Mobile, group)
+	if err == nil {
+		v.UserID = u.ID
+		err = s.CreateSession(ctx, v)
+	}
+	if err != nil {
+		back := s.db.WithContext(context.WithoutCancel(ctx)).Exec(s.q.unuseCode, use.Mobile, use.Hash, utc(use.At))
+		return auth.User{}, false, false, errors.Join(err, back.Error)
+	}
+	return u, created, true, nil
 }
 
 // User implements auth.Users.

@@ -357,3 +357,54 @@ func TestSessions(t *testing.T) {
 		}
 	})
 }
+
+func TestLoginWithCode(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		put := func(mobile, hash string) auth.CodeUse {
+			t.Helper()
+			c := auth.Code{Mobile: mobile, Hash: []byte(hash), SentAt: now, ExpiresAt: now.Add(time.Minute)}
+			if _, stored, err := st.PutCode(ctx, c, now.Add(time.Hour)); err != nil || !stored {
+				t.Fatalf("put: %v %v", stored, err)
+			}
+			return auth.CodeUse{Mobile: mobile, Hash: c.Hash, MaxAttempts: 5, At: now}
+		}
+		sess := func() session.Session {
+			return session.Session{ID: session.NewID(), TokenID: session.NewID(), TokenIssuedAt: now,
+				UserAgent: "ua", IP: "10.0.0.1", Device: "Desktop", CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}
+		}
+
+		use := put("09120000006", "h1")
+		v := sess()
+		u, created, used, err := st.LoginWithCode(ctx, use, 3, v)
+		if err != nil || !used || !created || u.ID == 0 || u.Username != "G3-09120000006" || u.Group != 3 {
+			t.Fatalf("login: %+v %v %v %v", u, created, used, err)
+		}
+		got, found, _ := st.Session(ctx, v.ID)
+		if !found || got.UserID != u.ID || got.Device != "Desktop" || !got.ExpiresAt.Equal(v.ExpiresAt) {
+			t.Errorf("session %+v %v", got, found)
+		}
+		// Used once only; the wrong hash never.
+		if _, _, used, err := st.LoginWithCode(ctx, use, 3, sess()); used || err != nil {
+			t.Errorf("second use: %v %v", used, err)
+		}
+		use = put("09120000006", "h2")
+		if _, _, used, _ := st.LoginWithCode(ctx, auth.CodeUse{Mobile: use.Mobile, Hash: []byte("x"), MaxAttempts: 5, At: now}, 3, sess()); used {
+			t.Error("wrong hash used")
+		}
+		// A known user is not created again.
+		if u2, created, used, err := st.LoginWithCode(ctx, use, 3, sess()); err != nil || !used || created || u2.ID != u.ID {
+			t.Errorf("known user: %+v %v %v %v", u2, created, used, err)
+		}
+
+		// When the session cannot be stored (its id is taken), the login
+		// fails and the code stays usable.
+		use = put("09120000006", "h3")
+		if _, _, _, err := st.LoginWithCode(ctx, use, 3, v); err == nil {
+			t.Fatal("duplicate session id accepted")
+		}
+		if ok, err := st.UseCode(ctx, use.Mobile, use.Hash, 5, now); err != nil || !ok {
+			t.Errorf("the code was not given back: %v %v", ok, err)
+		}
+	})
+}

@@ -65,13 +65,22 @@ func (s *sender) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
 	return inner.Send(ctx, m)
 }
 
-// forEach runs fn on SQLite and on PostgreSQL.
+// forEach runs fn on SQLite and on PostgreSQL, each twice: with the
+// store doing the last steps of a login at once (auth.CodeLogins), and as
+// a host with stores of its own would, one step at a time.
 func forEach(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		fn(t, newEnv(t, st, nil))
 	})
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		t.Run("split", func(t *testing.T) { fn(t, newEnv(t, st, split)) })
+	})
 }
+
+// split hides the store's auth.CodeLogins, so that Verify takes one step
+// at a time.
+func split(c *auth.Config) { c.Codes = struct{ auth.Codes }{c.Codes} }
 
 func newEnv(t *testing.T, st *store.Store, mod func(*auth.Config)) *env {
 	t.Helper()
