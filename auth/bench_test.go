@@ -7,6 +7,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/chelseru/chelseru-go/auth"
 	"github.com/chelseru/chelseru-go/internal/testdb"
 )
 
@@ -52,6 +53,24 @@ func BenchmarkJWTParse(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := jwt.Parse(l.Access, key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkJWTParseClaims is the parse Require itself does: the same
+// token into auth.Claims, HS256 only. Require minus this is what the
+// middleware adds around the library.
+func BenchmarkJWTParseClaims(b *testing.B) {
+	f := newFixture(b, testdb.SQLite(b), nil)
+	l := f.login(b, "09120000001")
+	key := func(*jwt.Token) (any, error) { return secret, nil }
+	p := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithoutClaimsValidation())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		var c auth.Claims
+		if _, err := p.ParseWithClaims(l.Access, &c, key); err != nil {
 			b.Fatal(err)
 		}
 	}
