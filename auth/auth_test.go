@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/chelseru/chelseru-go/auth"
 	"github.com/chelseru/chelseru-go/internal/testdb"
 	"github.com/chelseru/chelseru-go/session"
+	"github.com/chelseru/chelseru-go/sms"
 	"github.com/chelseru/chelseru-go/sms/smstest"
 	"github.com/chelseru/chelseru-go/store"
 )
@@ -189,6 +193,10 @@ func TestAuthenticateRefusesForgedTokens(t *testing.T) {
 		"unknown session":      hs(jwt.SigningMethodHS256, secret, with(map[string]any{"sid": session.NewID()})),
 		"no session":           hs(jwt.SigningMethodHS256, secret, with(map[string]any{"sid": nil})),
 		"user_id as string":    hs(jwt.SigningMethodHS256, secret, with(map[string]any{"user_id": "1"})),
+		"NUL in the session":   hs(jwt.SigningMethodHS256, secret, with(map[string]any{"sid": "a\x00b"})),
+		"NUL in the jti":       hs(jwt.SigningMethodHS256, secret, with(map[string]any{"jti": "a\x00b"})),
+		"huge session id":      hs(jwt.SigningMethodHS256, secret, with(map[string]any{"sid": strings.Repeat("a", 65)})),
+		"non-canonical base64": l.Access[:len(l.Access)-1] + flipLast(l.Access),
 		"not a JWT":            "not.a.jwt",
 		"empty":                "",
 	}
@@ -360,5 +368,59 @@ func TestSendCodeErrors(t *testing.T) {
 	f.sms.SetErr(errors.New("down"))
 	if err := f.svc.SendCode(ctx, "09120000007"); !errors.Is(err, auth.ErrSendFailed) {
 		t.Errorf("failing sender: %v", err)
+	}
+}
+
+// flipLast returns a base64url character that decodes to the same bytes
+// as the last one of s when it ends a 256-bit signature (43 characters:
+// the last carries 4 bits and 2 padding bits), but is not the same.
+func flipLast(s string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, s[len(s)-1])
+	return string(alphabet[i^1])
+}
+
+func TestWriteErrorMapsEverySentinel(t *testing.T) {
+	f := newFixture(t, testdb.SQLite(t), nil)
+	cases := []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{fmt.Errorf("x: %w", sms.ErrInvalidNumber), 400, "invalid_mobile"},
+		{auth.ErrMalformedCode, 400, "invalid_request"},
+		{auth.ErrInvalidGroup, 400, "invalid_request"},
+		{&auth.WaitError{Err: auth.ErrCooldown, Wait: 3 * time.Second}, 409, "otp_cooldown"},
+		{&auth.WaitError{Err: auth.ErrTooManyAttempts, Wait: time.Minute}, 429, "otp_attempts_exceeded"},
+		{auth.ErrInvalidCode, 401, "otp_invalid"},
+		{fmt.Errorf("%w: %w", auth.ErrSendFailed, errors.New("provider-xyz-failed")), 502, "provider_error"},
+		{auth.ErrInvalidToken, 401, "token_invalid"},
+		{auth.ErrTokenReused, 401, "token_reused"},
+		{errors.New("disk on fire"), 500, "internal"},
+	}
+	for _, c := range cases {
+		w := httptest.NewRecorder()
+		f.svc.WriteError(w, httptest.NewRequest(http.MethodPost, "/", nil), c.err)
+		var body map[string]any
+		_ = json.Unmarshal(w.Body.Bytes(), &body)
+		if w.Code != c.status || body["code"] != c.code || body["error"] == "" {
+			t.Errorf("%v: %d %s, want %d %s", c.err, w.Code, w.Body, c.status, c.code)
+		}
+		if strings.Contains(w.Body.String(), "fire") || strings.Contains(w.Body.String(), "xyz") {
+			t.Errorf("%v: the cause leaked: %s", c.err, w.Body)
+		}
+	}
+	// The host's own handler: a second send is a 409 with Retry-After.
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f.svc.SendCode(r.Context(), r.FormValue("phone")); err != nil {
+			f.svc.WriteError(w, r, err)
+		}
+	})
+	for i, want := range []int{200, 409} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/?phone=09120000009", nil))
+		if w.Code != want || (i == 1 && w.Header().Get("Retry-After") != "240") {
+			t.Errorf("send %d: %d %v", i+1, w.Code, w.Header())
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"strings"
+	"unicode"
 
 	"github.com/chelseru/chelseru-go/sms"
 )
@@ -58,9 +59,16 @@ func hashCode(key []byte, mobile, code string) []byte {
 }
 
 // normalizeCode accepts a code typed with ASCII, Persian or Arabic-Indic
-// digits, with surrounding spaces, and returns it in ASCII digits if it
-// has exactly n of them and nothing else.
+// digits, with surrounding spaces and invisible format characters
+// (direction marks a copy from right-to-left text brings along), and
+// returns it in ASCII digits if it has exactly n of them and nothing else.
 func normalizeCode(s string, n int) (string, bool) {
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
 	s = sms.NormalizeDigits(strings.TrimSpace(s))
 	if len(s) != n {
 		return "", false

@@ -12,7 +12,7 @@ import (
 	"github.com/chelseru/chelseru-go/sms"
 )
 
-// Defaults of Config (DESIGN.md's table; the seed's OTP_LENGTH and
+// Defaults of Config (django-chelseru's OTP_LENGTH and
 // OTP_EXPIRE_PER_MINUTES, simplejwt's lifetimes).
 const (
 	DefaultCodeLength           = 8

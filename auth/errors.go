@@ -46,9 +46,4 @@ func (e *WaitError) Error() string { return e.Err.Error() + " (retry in " + e.Wa
 func (e *WaitError) Unwrap() error { return e.Err }
 
 // Seconds is Wait in whole seconds, rounded up.
-func (e *WaitError) Seconds() int {
-	if e.Wait <= 0 {
-		return 0
-	}
-	return int((e.Wait + time.Second - 1) / time.Second)
-}
+func (e *WaitError) Seconds() int { return int(ceilSeconds(e.Wait)) }

@@ -15,7 +15,7 @@ const (
 	msgCodeSent     = "The OTP code was sent correctly."
 	msgCodeInvalid  = "The code sent to this mobile number was not found."
 	msgBadMobile    = "The mobile number is not a valid Iranian mobile number."
-	msgTooMany      = "Too many wrong codes: request a new code."
+	msgTooMany      = "Too many wrong codes for this code."
 	msgSendFailed   = "The SMS provider could not send the code; please try again."
 	msgTokenInvalid = "The refresh token is invalid or expired."
 	msgTokenReused  = "The refresh token was already used; the session has been ended."
@@ -33,7 +33,7 @@ const (
 
 // Routes returns the endpoints of the service, relative to the mount
 // point: otp/send/, authenticate/, token/refresh/ and sessions/
-// (API-CONTRACT.md sections 1 to 4).
+// (django-chelseru's API; see the README).
 func (s *Service) Routes() []httpx.Route {
 	return []httpx.Route{
 		{Method: http.MethodPost, Path: "otp/send/", Handler: http.HandlerFunc(s.handleSendCode)},
@@ -51,16 +51,16 @@ func (s *Service) Handler() http.Handler { return httpx.Router("/", s) }
 func (s *Service) handleSendCode(w http.ResponseWriter, r *http.Request) {
 	body, err := httpx.Decode(r, s.cfg.BodyLimit)
 	if err != nil {
-		s.fail(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	mobile, problems := requiredString(body, "mobile_number", nil)
 	if problems != nil {
-		s.fail(w, r, fieldError(problems))
+		s.WriteError(w, r, fieldError(problems))
 		return
 	}
 	if err := s.SendCode(r.Context(), mobile); err != nil {
-		s.fail(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"details": msgCodeSent})
@@ -69,7 +69,7 @@ func (s *Service) handleSendCode(w http.ResponseWriter, r *http.Request) {
 func (s *Service) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 	body, err := httpx.Decode(r, s.cfg.BodyLimit)
 	if err != nil {
-		s.fail(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	mobile, problems := requiredString(body, "mobile_number", nil)
@@ -90,14 +90,14 @@ func (s *Service) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if problems != nil {
-		s.fail(w, r, fieldError(problems))
+		s.WriteError(w, r, fieldError(problems))
 		return
 	}
 	login, err := s.Verify(r.Context(), VerifyRequest{
 		Mobile: mobile, Code: code, Group: int(group), Client: s.sessions.Client(r),
 	})
 	if err != nil {
-		s.fail(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	s.writeLogin(w, login)
@@ -106,17 +106,17 @@ func (s *Service) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 func (s *Service) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	body, err := httpx.Decode(r, s.cfg.BodyLimit)
 	if err != nil {
-		s.fail(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	token, problems := requiredString(body, "refresh", nil)
 	if problems != nil {
-		s.fail(w, r, fieldError(problems))
+		s.WriteError(w, r, fieldError(problems))
 		return
 	}
 	login, err := s.Refresh(r.Context(), token)
 	if err != nil {
-		s.fail(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	s.writeLogin(w, login)
@@ -126,7 +126,7 @@ func (s *Service) handleSessions(w http.ResponseWriter, r *http.Request) {
 	id, _ := IdentityFrom(r.Context())
 	views, err := s.sessions.List(r.Context(), id.User.ID, id.Session.ID)
 	if err != nil {
-		s.fail(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, views)
@@ -151,16 +151,29 @@ func (s *Service) writeLogin(w http.ResponseWriter, l *Login) {
 		Access:    l.Access,
 		Refresh:   l.Refresh,
 		TokenType: "Bearer",
-		ExpiresIn: int64(max(l.AccessExpiresAt.Sub(s.cfg.Now()), 0) / time.Second),
+		ExpiresIn: ceilSeconds(l.AccessExpiresAt.Sub(s.cfg.Now())),
 		SessionID: l.Session.ID,
 		User:      l.User,
 		Created:   l.Created,
 	})
 }
 
-// fail writes err as the contract's error body, mapping this package's
-// sentinels, and logs faults.
-func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
+// ceilSeconds is d in whole seconds, rounded up: a token issued now, whose
+// iat lost its fraction of a second, lives for its full lifetime.
+func ceilSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+// WriteError writes an error of this package's Service methods (or of
+// sms.ParseMobile) as the HTTP response its endpoints give: for example
+// sms.ErrInvalidNumber as 400 invalid_mobile, ErrCooldown as 409
+// otp_cooldown with Retry-After, ErrInvalidCode as 401 otp_invalid.
+// Anything else is logged and written as a bare 500. Host handlers that
+// call SendCode or Verify themselves answer with it.
+func (s *Service) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var httpErr *httpx.Error
 	var wait *WaitError
 	switch {
@@ -177,7 +190,11 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 		msg := "An OTP code has already been sent. Please wait " + strconv.Itoa(n) + " seconds before trying again."
 		httpErr = &httpx.Error{Status: http.StatusConflict, Code: CodeOTPCooldown, Message: msg, Details: true, RetryAfter: n}
 	case errors.Is(err, ErrTooManyAttempts) && errors.As(err, &wait):
-		httpErr = &httpx.Error{Status: http.StatusTooManyRequests, Code: CodeOTPAttemptsExceeded, Message: msgTooMany, RetryAfter: wait.Seconds()}
+		msg := msgTooMany + " Request a new code."
+		if n := wait.Seconds(); n > 0 {
+			msg = msgTooMany + " Request a new code in " + strconv.Itoa(n) + " seconds."
+		}
+		httpErr = &httpx.Error{Status: http.StatusTooManyRequests, Code: CodeOTPAttemptsExceeded, Message: msg, RetryAfter: wait.Seconds()}
 	case errors.Is(err, ErrInvalidCode):
 		httpErr = httpx.NewError(http.StatusUnauthorized, CodeOTPInvalid, msgCodeInvalid)
 	case errors.Is(err, ErrSendFailed):

@@ -134,7 +134,7 @@ func (s *Service) middleware(next http.Handler, required bool) http.Handler {
 				s.unauthorized(w, r, false)
 				return
 			}
-			s.fail(w, r, err)
+			s.WriteError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id)))

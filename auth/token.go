@@ -14,7 +14,7 @@ const (
 	TokenRefresh = "refresh"
 )
 
-// Claims are the claims of every token (API-CONTRACT.md, "Tokens").
+// Claims are the claims of every token, simplejwt's names where it has them.
 // Times are Unix seconds.
 type Claims struct {
 	Subject   string `json:"sub"`     // the user id in decimal
@@ -77,7 +77,10 @@ func newMinter(key []byte, issuer, audience string) *minter {
 		// One algorithm per key: "none", RS256 with the secret as a public
 		// key, and every other switch are refused before the signature is
 		// even looked at.
-		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithoutClaimsValidation()),
+		// Strict decoding refuses the non-canonical base64 of a token whose
+		// last character was swapped for one that decodes the same.
+		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithoutClaimsValidation(), jwt.WithStrictDecoding()),
 	}
 }
 
@@ -121,11 +124,27 @@ func (m *minter) parse(token, typ string, now time.Time, c *Claims) error {
 		c.Audience != m.audience,
 		c.ExpiresAt == 0 || unix >= c.ExpiresAt,
 		c.IssuedAt == 0 || c.IssuedAt > unix+int64(clockSkew/time.Second),
-		c.UserID <= 0 || c.SessionID == "" || c.ID == "",
+		c.UserID <= 0 || !validID(c.SessionID) || !validID(c.ID),
 		c.Subject != string(strconv.AppendInt(buf[:0], c.UserID, 10)):
 		return ErrInvalidToken
 	}
 	return nil
+}
+
+// validID reports whether s looks like an id this package makes: base64url
+// text, with the dot of an access token's jti, at most 64 bytes. Nothing
+// else from a token reaches the store, however it was signed.
+func validID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // accessID is the jti of a generation's access token; the refresh

@@ -27,17 +27,22 @@ type Body struct {
 // reads at most limit bytes (DefaultBodyLimit when limit <= 0).
 //
 // Accepted are application/json (and any */*+json type), which must hold
-// a JSON object, application/x-www-form-urlencoded and multipart/form-data
-// (file parts are skipped). An empty body without a Content-Type is an
-// empty Body. Every failure is an [*Error]: 413 body_too_large, 400
+// a JSON object (a leading byte-order mark is ignored),
+// application/x-www-form-urlencoded and multipart/form-data (file parts
+// are skipped), all uncompressed. An empty body without a Content-Type is
+// an empty Body. Every failure is an [*Error]: 413 body_too_large, 400
 // invalid_json, 400 invalid_request for a malformed form, 415
-// unsupported_media_type.
+// unsupported_media_type for another type or a Content-Encoding.
 func Decode(r *http.Request, limit int64) (*Body, error) {
 	if limit <= 0 {
 		limit = DefaultBodyLimit
 	}
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
+	}
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return nil, NewError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+			"Unsupported content encoding "+strconv.Quote(ce)+": send the body uncompressed.")
 	}
 	ct := r.Header.Get("Content-Type")
 	if r.Body == nil || r.Body == http.NoBody {
@@ -94,7 +99,7 @@ func Decode(r *http.Request, limit int64) (*Body, error) {
 }
 
 func decodeJSON(raw []byte) (*Body, error) {
-	raw = bytes.TrimSpace(raw)
+	raw = bytes.TrimSpace(bytes.TrimPrefix(raw, []byte("\ufeff"))) // some Windows tools start with a BOM
 	if len(raw) == 0 {
 		return &Body{}, nil
 	}

@@ -3,6 +3,7 @@ package httpx_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -541,5 +542,30 @@ func TestDecodeEmptyMultipart(t *testing.T) {
 	b, err := httpx.Decode(req, 0)
 	if err != nil || b.Has("a") {
 		t.Errorf("empty multipart body: %v", err)
+	}
+}
+
+func TestDecodeBOMAndEncoding(t *testing.T) {
+	t.Parallel()
+	req := httptest.NewRequest("POST", "/", strings.NewReader("\ufeff{\"a\":\"b\"}"))
+	req.Header.Set("Content-Type", "application/json")
+	if b, err := httpx.Decode(req, 0); err != nil || !b.Has("a") {
+		t.Errorf("JSON with a BOM: %v", err)
+	}
+	for _, ce := range []string{"gzip", "br", "deflate"} {
+		req := httptest.NewRequest("POST", "/", strings.NewReader("\x1f\x8b"))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", ce)
+		_, err := httpx.Decode(req, 0)
+		var e *httpx.Error
+		if !errors.As(err, &e) || e.Status != 415 || e.Code != httpx.CodeUnsupportedMediaType {
+			t.Errorf("Content-Encoding %s: %v", ce, err)
+		}
+	}
+	req = httptest.NewRequest("POST", "/", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "identity")
+	if _, err := httpx.Decode(req, 0); err != nil {
+		t.Errorf("identity: %v", err)
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"strconv"
 )
 
-// Machine-readable error codes shared by every endpoint (API-CONTRACT.md,
-// "Responses and errors"). Endpoints add their own.
+// Machine-readable error codes shared by every endpoint: the "code" key of
+// an error body. Endpoints add their own.
 const (
 	CodeInvalidJSON          = "invalid_json"
 	CodeInvalidRequest       = "invalid_request"

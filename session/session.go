@@ -284,8 +284,9 @@ func (s *Service) Revoke(ctx context.Context, id string) error {
 	return nil
 }
 
-// View is a session as the sessions/ endpoint shows it (API-CONTRACT.md
-// section 4): no token state, and whether it is the caller's current one.
+// View is a session as the sessions/ endpoint shows it, with
+// django-chelseru's keys: no token state, and whether it is the caller's
+// current one.
 type View struct {
 	ID        string    `json:"id"`
 	UserAgent string    `json:"user_agent"`

@@ -4,20 +4,15 @@
 // and the GSM-7 / UCS-2 segment rules that decide how many parts a text is
 // billed as ([Parts]).
 //
-// Provider clients live in their own sub-packages (sms/kavenegar,
-// sms/melipayamak, …). sms/console is a development stand-in that writes each
-// message to a log, and sms/smstest has a [Sender] that records messages for
-// tests.
+// Provider clients live in sub-packages of their own, one per provider.
+// sms/console is a development stand-in that writes each message to a log,
+// and sms/smstest has a [Sender] that records messages for tests.
 //
 // Library code, such as the one-time-code flow in package auth, takes an
 // explicit Sender. Business code may instead use the package-level shortcut
 // [Send] over a default sender that the host sets once at start-up:
 //
-//	kn, err := kavenegar.New(kavenegar.Config{APIKey: key, Line: line})
-//	if err != nil {
-//		return err
-//	}
-//	sms.SetDefault(kn)
+//	sms.SetDefault(console.New(logger)) // or a provider's client
 //
 //	// later, anywhere:
 //	_, err = sms.Send(ctx, sms.Message{To: "0912 000 0001", Text: "Your order is on its way."})

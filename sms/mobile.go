@@ -32,7 +32,8 @@ type Mobile string
 //
 //	09XXXXXXXXX  +989XXXXXXXXX  00989XXXXXXXXX  989XXXXXXXXX  9XXXXXXXXX
 //
-// with any Unicode spaces, dashes and parentheses anywhere, and with
+// with any Unicode spaces, dashes, parentheses and invisible format
+// characters (direction marks, joiners) anywhere, and with
 // Persian (U+06F0–U+06F9) or Arabic-Indic (U+0660–U+0669) digits as well as
 // ASCII ones. A '+' may only come before every digit. After the country code
 // or the trunk 0, the number must start with 9 (a mobile, not a landline).
@@ -114,7 +115,10 @@ func invalid(reason string) error {
 // without meaning anything: a Unicode space, a dash (Unicode category Pd,
 // which includes the ASCII hyphen-minus) or a parenthesis.
 func isMobileSeparator(r rune) bool {
-	return r == '(' || r == ')' || unicode.IsSpace(r) || unicode.Is(unicode.Pd, r)
+	// Cf holds the invisible direction marks and joiners (U+200E, U+202A,
+	// U+2066, U+200C, U+FEFF, …) that numbers copied out of right-to-left
+	// text and phone contacts carry.
+	return r == '(' || r == ')' || unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || unicode.Is(unicode.Cf, r)
 }
 
 // asciiDigit maps an ASCII, Persian or Arabic-Indic digit to its ASCII byte.

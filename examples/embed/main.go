@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -22,36 +23,46 @@ import (
 )
 
 func main() {
+	if err := run(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(ctx context.Context) error {
 	logger := slog.Default()
 	db, err := gorm.Open(postgres.Open(os.Getenv("DATABASE_URL")), &gorm.Config{}) // your driver, your DB
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	st, err := store.New(db, store.Config{TablePrefix: "chelseru_"})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
-	if err := st.Migrate(context.Background()); err != nil {
-		log.Fatal(err)
+	if err := st.Migrate(ctx); err != nil {
+		return err
 	}
-	sessions, _ := session.New(session.Config{Store: st, Logger: logger})
+	sessions, err := session.New(session.Config{Store: st, Logger: logger})
+	if err != nil {
+		return err
+	}
 	authn, err := auth.New(auth.Config{
 		Secret:   []byte(os.Getenv("JWT_SECRET")), // at least 32 bytes
 		Users:    st,
 		Codes:    st,
 		Sessions: sessions,
-		Sender:   console.New(logger), // a real provider once issue 3 lands
+		Sender:   console.New(logger), // a provider's client in production
 		Logger:   logger,
 	})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", httpx.Router("/api/", authn)) // like include('drfchelseru.urls')
 	mux.Handle("GET /me", authn.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := auth.UserFrom(r.Context())
-		w.Write([]byte("hello " + u.Username))
+		httpx.WriteJSON(w, http.StatusOK, u)
 	})))
-	log.Fatal(http.ListenAndServe(":8080", httpx.Recover(logger)(mux)))
+	srv := &http.Server{Addr: ":8080", Handler: httpx.Recover(logger)(mux), ReadHeaderTimeout: 5 * time.Second}
+	return srv.ListenAndServe()
 }

@@ -9,7 +9,7 @@
 // flag has an environment fallback: -some-name ⇔ CHELSERU_SOME_NAME.
 //
 //	-addr             listen address (default ":8000")
-//	-db               a SQLite file, or a postgres:// DSN (default "chelseru.db")
+//	-db               a SQLite file, or a PostgreSQL DSN: postgres://… or host=… dbname=… (default "chelseru.db")
 //	-jwt-secret       HS256 secret, at least 32 bytes (default: random, with a warning)
 //	-prefix           where the API is mounted (default "/api/")
 //	-trusted-proxies  comma-separated CIDRs whose X-Forwarded-For is believed
@@ -48,9 +48,10 @@ func main() {
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if err := run(ctx, os.Args[1:], os.Getenv, logger, nil); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			logger.Error("server stopped", "err", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return
 		}
+		logger.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
 }
@@ -153,25 +154,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		return err
 	}
 
-	mux := http.NewServeMux()
-	prefix := "/" + strings.Trim(o.prefix, "/") + "/"
-	if prefix == "//" {
-		prefix = "/"
-	}
-	mux.Handle(prefix, httpx.Router(prefix, authn))
+	// The API is all this server serves, so the router is the whole
+	// handler: every path, even outside the prefix, gets a JSON answer
+	// (a ServeMux would redirect /api to /api/ and clean // with a 307).
+	api := httpx.Router(o.prefix, authn)
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           httpx.Recover(logger)(logRequests(logger, mux)),
+		Handler:           httpx.Recover(logger)(logRequests(logger, api)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "api", prefix, "db", describeDB(o.db))
+	logger.Info("serving", "addr", ln.Addr().String(), "api", o.prefix, "db", describeDB(o.db))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -193,14 +192,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 }
 
 func isPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") ||
+		strings.Contains(dsn, "host=") || strings.Contains(dsn, "dbname=") // key=value DSNs
 }
 
-// openDB opens a postgres:// DSN with the pgx driver and anything else as
-// a SQLite file.
+// openDB opens a PostgreSQL DSN (postgres://… or host=… dbname=…) with the
+// pgx driver, and a file name, or a file: URI, as a SQLite database.
 func openDB(dsn string) (*gorm.DB, error) {
 	// gorm stays quiet: its statement logs would show phone numbers.
 	cfg := &gorm.Config{Logger: logger.Discard}
+	if i := strings.Index(dsn, "://"); i > 0 && !isPostgres(dsn) {
+		return nil, fmt.Errorf("-db: a %s URL is neither a SQLite file nor a PostgreSQL DSN", dsn[:i])
+	}
 	if isPostgres(dsn) {
 		db, err := gorm.Open(postgres.Open(dsn), cfg)
 		if err != nil {

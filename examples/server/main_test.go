@@ -130,3 +130,19 @@ func TestBadSecret(t *testing.T) {
 		t.Errorf("err %v, want one naming the 32-byte minimum", err)
 	}
 }
+
+func TestOpenDBRefusesOtherURLs(t *testing.T) {
+	for _, dsn := range []string{"mysql://root@localhost/x", "redis://localhost:6379"} {
+		if _, err := openDB(dsn); err == nil || !strings.Contains(err.Error(), "neither") {
+			t.Errorf("%s: %v", dsn, err)
+		}
+	}
+	for dsn, want := range map[string]bool{
+		"postgres://u@h/db": true, "postgresql://u@h/db": true, "host=127.0.0.1 user=postgres dbname=test": true,
+		"chelseru.db": false, "file:x.db?mode=memory": false, "/var/lib/app/db.sqlite": false,
+	} {
+		if isPostgres(dsn) != want {
+			t.Errorf("isPostgres(%q) = %v", dsn, !want)
+		}
+	}
+}
