@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/chelseru/chelseru-go/auth"
+	"github.com/chelseru/chelseru-go/internal/testclock"
 	"github.com/chelseru/chelseru-go/internal/testdb"
 	"github.com/chelseru/chelseru-go/session"
 	"github.com/chelseru/chelseru-go/sms"
@@ -26,33 +26,16 @@ import (
 
 var secret = []byte("auth-test-secret-of-at-least-32-bytes")
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type fixture struct {
 	svc   *auth.Service
 	st    *store.Store
 	sms   *smstest.Recorder
-	clock *clock
+	clock *testclock.Clock
 }
 
 func newFixture(t testing.TB, st *store.Store, mod func(*auth.Config)) *fixture {
 	t.Helper()
-	f := &fixture{st: st, sms: &smstest.Recorder{}, clock: &clock{t: time.Now().Truncate(time.Second)}}
+	f := &fixture{st: st, sms: &smstest.Recorder{}, clock: testclock.New(time.Now().Truncate(time.Second))}
 	sessions, err := session.New(session.Config{Store: st, Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)

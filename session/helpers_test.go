@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chelseru/chelseru-go/internal/testclock"
 )
 
 func equal[T comparable](t *testing.T, name string, got, want T) {
@@ -30,28 +32,10 @@ func noError(t *testing.T, err error) {
 	}
 }
 
-// clock is a settable Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
 // newClock starts at 2026-12-03 13:30 Tehran time (10:00 UTC), so that code
 // that forgets to convert to UTC is caught.
-func newClock() *clock {
-	return &clock{t: time.Date(2026, 12, 3, 13, 30, 0, 0, time.FixedZone("IRST", 3*3600+1800))}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 12, 3, 13, 30, 0, 0, time.FixedZone("IRST", 3*3600+1800)))
 }
 
 // memStore is an in-memory Store for tests. When zone is set, it hands
@@ -181,7 +165,7 @@ func (m *memStore) touchCount() int {
 
 // newService returns a Service over a fresh memStore and clock, with the
 // default timeouts.
-func newService(t *testing.T) (*Service, *memStore, *clock) {
+func newService(t *testing.T) (*Service, *memStore, *testclock.Clock) {
 	t.Helper()
 	st, clk := newMemStore(), newClock()
 	s, err := New(Config{Store: st, Now: clk.Now})

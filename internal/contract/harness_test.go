@@ -15,6 +15,7 @@ import (
 
 	"github.com/chelseru/chelseru-go/auth"
 	"github.com/chelseru/chelseru-go/httpx"
+	"github.com/chelseru/chelseru-go/internal/testclock"
 	"github.com/chelseru/chelseru-go/internal/testdb"
 	"github.com/chelseru/chelseru-go/session"
 	"github.com/chelseru/chelseru-go/sms"
@@ -24,31 +25,13 @@ import (
 
 const secret = "contract-test-secret-of-32-bytes!"
 
-// clock is a settable time source shared by the services of one env.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is one server under test, mounted under /api/ on a host mux.
 type env struct {
 	t     *testing.T
 	st    *store.Store
 	srv   *httptest.Server
 	sms   *smstest.Recorder
-	clock *clock
+	clock *testclock.Clock
 	authn *auth.Service
 }
 
@@ -84,7 +67,7 @@ func split(c *auth.Config) { c.Codes = struct{ auth.Codes }{c.Codes} }
 
 func newEnv(t *testing.T, st *store.Store, mod func(*auth.Config)) *env {
 	t.Helper()
-	e := &env{t: t, st: st, sms: &smstest.Recorder{}, clock: &clock{t: time.Now().Truncate(time.Second)}}
+	e := &env{t: t, st: st, sms: &smstest.Recorder{}, clock: testclock.New(time.Now().Truncate(time.Second))}
 	sessions, err := session.New(session.Config{Store: st, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)

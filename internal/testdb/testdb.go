@@ -70,16 +70,23 @@ func SQLiteDB(t testing.TB) *gorm.DB {
 // test when CHELSERU_TEST_POSTGRES is unset.
 func NewPostgresDB(t testing.TB) *gorm.DB {
 	t.Helper()
-	dsn := os.Getenv(PostgresEnv)
-	if dsn == "" {
-		t.Skip(PostgresEnv + " is not set")
-	}
-	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
+	db, err := gorm.Open(postgres.Open(postgresDSN(t)), &gorm.Config{Logger: logger.Discard})
 	if err != nil {
 		t.Fatalf("postgres: %v", err)
 	}
 	t.Cleanup(func() { closeDB(db) })
 	return db
+}
+
+// postgresDSN returns CHELSERU_TEST_POSTGRES, skipping the test when it
+// is unset.
+func postgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(PostgresEnv)
+	if dsn == "" {
+		t.Skip(PostgresEnv + " is not set")
+	}
+	return dsn
 }
 
 func closeDB(db *gorm.DB) {
@@ -98,10 +105,7 @@ var pg struct {
 // skipping the test when CHELSERU_TEST_POSTGRES is unset.
 func PostgresDB(t testing.TB) *gorm.DB {
 	t.Helper()
-	dsn := os.Getenv(PostgresEnv)
-	if dsn == "" {
-		t.Skip(PostgresEnv + " is not set")
-	}
+	dsn := postgresDSN(t)
 	pg.once.Do(func() {
 		pg.db, pg.err = gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
 		if pg.err == nil {
