@@ -15,11 +15,19 @@ const (
 	msgCodeSent     = "The OTP code was sent correctly."
 	msgCodeInvalid  = "The code sent to this mobile number was not found."
 	msgBadMobile    = "The mobile number is not a valid Iranian mobile number."
-	msgTooMany      = "Too many wrong codes for this code."
+	msgTooMany      = "Too many wrong tries for this code."
 	msgSendFailed   = "The SMS provider could not send the code; please try again."
 	msgTokenInvalid = "The refresh token is invalid or expired."
 	msgTokenReused  = "The refresh token was already used; the session has been ended."
 )
+
+// What is wrong with a field, as the "fields" of a 400 say it.
+const (
+	problemMobile = "must be an Iranian mobile number"
+	problemGroup  = "must be between 0 and 2147483647"
+)
+
+func problemCode(n int) string { return "must be " + strconv.Itoa(n) + " digits" }
 
 // Error codes this package adds to httpx's.
 const (
@@ -79,14 +87,14 @@ func (s *Service) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		problems = addProblem(problems, "group", err.Error())
 	case ok && (group < 0 || group > 1<<31-1):
-		problems = addProblem(problems, "group", "must be between 0 and 2147483647")
+		problems = addProblem(problems, "group", problemGroup)
 	}
 	if problems == nil {
 		if _, err := sms.ParseMobile(mobile); err != nil {
-			problems = addProblem(problems, "mobile_number", "must be an Iranian mobile number")
+			problems = addProblem(problems, "mobile_number", problemMobile)
 		}
 		if _, ok := normalizeCode(code, s.cfg.CodeLength); !ok {
-			problems = addProblem(problems, "code", "must be "+strconv.Itoa(s.cfg.CodeLength)+" digits")
+			problems = addProblem(problems, "code", problemCode(s.cfg.CodeLength))
 		}
 	}
 	if problems != nil {
@@ -180,11 +188,11 @@ func (s *Service) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.As(err, &httpErr):
 	case errors.Is(err, sms.ErrInvalidNumber):
 		httpErr = &httpx.Error{Status: http.StatusBadRequest, Code: httpx.CodeInvalidMobile, Message: msgBadMobile,
-			Fields: map[string]string{"mobile_number": "must be an Iranian mobile number"}}
+			Fields: map[string]string{"mobile_number": problemMobile}}
 	case errors.Is(err, ErrMalformedCode):
-		httpErr = fieldError(map[string]string{"code": "must be " + strconv.Itoa(s.cfg.CodeLength) + " digits"})
+		httpErr = fieldError(map[string]string{"code": problemCode(s.cfg.CodeLength)})
 	case errors.Is(err, ErrInvalidGroup):
-		httpErr = fieldError(map[string]string{"group": "must be between 0 and 2147483647"})
+		httpErr = fieldError(map[string]string{"group": problemGroup})
 	case errors.Is(err, ErrCooldown) && errors.As(err, &wait):
 		n := max(wait.Seconds(), 1)
 		msg := "An OTP code has already been sent. Please wait " + strconv.Itoa(n) + " seconds before trying again."
