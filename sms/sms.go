@@ -43,6 +43,9 @@ type Message struct {
 	// Params are the template parameter values, in order. They are only
 	// meaningful with Template.
 	Params []string
+	// Secret marks a message whose text or parameters hold a secret, such
+	// as a one-time code: the SMS log keeps neither.
+	Secret bool
 }
 
 // Validate reports whether m can be sent. To must parse with [ParseMobile]
