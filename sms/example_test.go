@@ -105,12 +105,12 @@ func ExampleSend() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("%+v\n", r)
+	fmt.Println(r.Provider, r.MessageID, r.Parts)
 
 	_, err = sms.Send(context.Background(), sms.Message{To: "0812 000 0001", Text: "hi"})
 	fmt.Println(errors.Is(err, sms.ErrInvalidNumber))
 	// Output:
 	// to +989120000001: Order 42 is on its way.
-	// {Provider:example MessageID:1 Parts:1}
+	// example 1 1
 	// true
 }

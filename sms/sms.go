@@ -94,6 +94,9 @@ type Receipt struct {
 	MessageID string
 	// Parts is the number of SMS parts billed.
 	Parts int
+	// LogID is the message's id in the SMS log, when a [WithLog] sender
+	// recorded it; 0 otherwise.
+	LogID int64
 }
 
 // Sender sends one message. Send returns once the provider has accepted or

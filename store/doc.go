@@ -3,6 +3,10 @@
 // log. One [*Store] satisfies them all, on SQLite and on PostgreSQL with
 // the same code.
 //
+// It also keeps the SMS log (sms.LogStore), the SMS outbox
+// (outbox.Store) and fixed-window rate limits that hold across server
+// instances (Store.Hit).
+//
 // The host opens the database with the driver it wants and hands the
 // *gorm.DB over; this package imports no driver:
 //
@@ -14,7 +18,8 @@
 //
 // Every table name starts with Config.TablePrefix (default "chelseru_"),
 // so the tables sit beside the host's own: users, otp_codes, sessions,
-// sms_log, and schema_migrations, which records the applied migrations.
+// sms_log, sms_outbox, rate_limits, and schema_migrations, which records
+// the applied migrations.
 // Migrate applies the missing ones in order, each in a transaction;
 // several instances may call it at once.
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -39,7 +40,9 @@ type Store struct {
 	dialect dialect
 	prefix  string
 	q       queries
-	owned   bool // opened by Open, closed by Close
+	sq      smsQueries
+	hits    atomic.Int64 // rate-limit hits, for sweeping
+	owned   bool         // opened by Open, closed by Close
 }
 
 // ErrUnsupportedDialect is returned by New for a database other than
@@ -71,7 +74,7 @@ func New(db *gorm.DB, cfg Config) (*Store, error) {
 	// The Store runs a small fixed set of statements: prepare each once
 	// per connection instead of on every call.
 	db = db.Session(&gorm.Session{PrepareStmt: true})
-	return &Store{db: db, dialect: d, prefix: prefix, q: newQueries(prefix)}, nil
+	return &Store{db: db, dialect: d, prefix: prefix, q: newQueries(prefix), sq: newSMSQueries(prefix, d.name == "postgres")}, nil
 }
 
 // Open opens a database with a gorm dialector (sqlite.Open(path),
@@ -235,6 +238,39 @@ var migrations = []struct {
 		)`,
 		`CREATE INDEX {p}sms_log_message ON {p}sms_log (provider, message_id)`,
 	}},
+	{2, []string{
+		// A username is "G{group}-{mobile}": unique with (mobile_number,
+		// user_group) already. A second unique index made concurrent first
+		// logins fail on PostgreSQL, whose upsert only arbitrates the one
+		// its ON CONFLICT names.
+		`DROP INDEX {p}users_username`,
+		`CREATE INDEX {p}users_by_username ON {p}users (username)`,
+		`CREATE TABLE {p}rate_limits (
+			key TEXT NOT NULL,
+			window_start {ts} NOT NULL,
+			hits INTEGER NOT NULL,
+			PRIMARY KEY (key, window_start)
+		)`,
+		`CREATE TABLE {p}sms_outbox (
+			id {id},
+			receiver TEXT NOT NULL,
+			text TEXT NOT NULL DEFAULT '',
+			template TEXT NOT NULL DEFAULT '',
+			params TEXT NOT NULL DEFAULT '',
+			secret BOOLEAN NOT NULL DEFAULT FALSE,
+			status TEXT NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0,
+			next_attempt_at {ts} NOT NULL,
+			claimed_by TEXT NOT NULL DEFAULT '',
+			lease_until {ts},
+			provider TEXT NOT NULL DEFAULT '',
+			message_id TEXT NOT NULL DEFAULT '',
+			last_error TEXT NOT NULL DEFAULT '',
+			created_at {ts} NOT NULL,
+			updated_at {ts} NOT NULL
+		)`,
+		`CREATE INDEX {p}sms_outbox_due ON {p}sms_outbox (status, next_attempt_at)`,
+	}},
 }
 
 // Migrate creates or upgrades the tables. It is safe to call on every
@@ -281,7 +317,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Drop removes every table of the Store, data included: for tests and
 // tear-downs, never for production.
 func (s *Store) Drop(ctx context.Context) error {
-	for _, t := range []string{"sms_log", "sessions", "otp_codes", "users", "schema_migrations"} {
+	for _, t := range []string{"sms_outbox", "rate_limits", "sms_log", "sessions", "otp_codes", "users", "schema_migrations"} {
 		if err := s.db.WithContext(ctx).Exec("DROP TABLE IF EXISTS " + s.prefix + t).Error; err != nil {
 			return fmt.Errorf("store: drop %s: %w", t, err)
 		}

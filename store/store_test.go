@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/chelseru/chelseru-go/auth"
 	"github.com/chelseru/chelseru-go/internal/testdb"
 	"github.com/chelseru/chelseru-go/session"
+	"github.com/chelseru/chelseru-go/sms"
 	"github.com/chelseru/chelseru-go/store"
 )
 
@@ -58,7 +60,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		if err := st.DB().Raw("SELECT version FROM " + st.TablePrefix() + "schema_migrations").Scan(&versions).Error; err != nil {
 			t.Fatal(err)
 		}
-		if len(versions) != 1 || versions[0] != 1 {
+		if len(versions) != 2 || versions[0] != 1 || versions[1] != 2 {
 			t.Errorf("versions %v", versions)
 		}
 	})
@@ -405,6 +407,71 @@ func TestLoginWithCode(t *testing.T) {
 		}
 		if ok, err := st.UseCode(ctx, use.Mobile, use.Hash, 5, now); err != nil || !ok {
 			t.Errorf("the code was not given back: %v %v", ok, err)
+		}
+	})
+}
+
+func TestSMSLog(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		rec := sms.LogRecord{Provider: "kavenegar", To: "09120000001", Template: "otp", Params: []string{"a", "b;c"},
+			Status: sms.LogAccepted, MessageID: "5243690627088685351", Parts: 2, CreatedAt: now, UpdatedAt: now}
+		id, err := st.AddSMS(ctx, rec)
+		if err != nil || id <= 0 {
+			t.Fatalf("add: %d %v", id, err)
+		}
+		got, found, err := st.SMSRecord(ctx, id)
+		rec.ID = id
+		if err != nil || !found || fmt.Sprint(got) != fmt.Sprint(rec) {
+			t.Errorf("record %+v, want %+v (%v)", got, rec, err)
+		}
+		if err := st.SetSMSStatus(ctx, id, "delivered", now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := st.SMSRecord(ctx, id); got.Status != "delivered" || !got.UpdatedAt.Equal(now.Add(time.Minute)) {
+			t.Errorf("after the report %+v", got)
+		}
+		if _, found, _ := st.SMSRecord(ctx, id+100); found {
+			t.Error("found a record that does not exist")
+		}
+	})
+}
+
+func TestHit(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		for i := range 3 {
+			ok, wait, err := st.Hit(ctx, "user:1", 3, time.Hour)
+			if err != nil || !ok || wait != 0 {
+				t.Fatalf("hit %d: %v %v %v", i+1, ok, wait, err)
+			}
+		}
+		ok, wait, err := st.Hit(ctx, "user:1", 3, time.Hour)
+		if err != nil || ok || wait <= 0 || wait > time.Hour {
+			t.Errorf("fourth hit: %v %v %v", ok, wait, err)
+		}
+		if ok, _, _ := st.Hit(ctx, "user:2", 3, time.Hour); !ok {
+			t.Error("another key shares the count")
+		}
+		// Concurrent hits are counted exactly.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		allowed := 0
+		for range 20 {
+			wg.Go(func() {
+				ok, _, err := st.Hit(ctx, "user:3", 5, time.Hour)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					allowed++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if allowed != 5 {
+			t.Errorf("%d of 20 concurrent hits allowed, want 5", allowed)
 		}
 	})
 }

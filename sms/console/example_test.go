@@ -27,8 +27,8 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("%+v\n", r)
+	fmt.Println(r.Provider, r.MessageID, r.Parts)
 	// Output:
 	// level=INFO msg="sms (console)" to=09120000001 text="Your code: 01234567" message_id=1 parts=1
-	// {Provider:console MessageID:1 Parts:1}
+	// console 1 1
 }
