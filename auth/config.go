@@ -63,6 +63,12 @@ type Config struct {
 	// CodeMessage returns the SMS text for a code; it must contain the
 	// code as one run of ASCII digits. Defaults to "Your code: <code>".
 	CodeMessage func(code string) string
+	// OTPTemplate, when set, sends codes through the provider's template
+	// (verify, lookup) API with this template id or name and the code as
+	// its one parameter, instead of as CodeMessage text: django-chelseru's
+	// OTP_SMS_TEMPLATE_ID. A name such as "T1" is resolved by a
+	// sms.WithTemplates sender.
+	OTPTemplate string
 
 	// AccessLifetime defaults to 5 minutes, RefreshLifetime to 1 day.
 	AccessLifetime  time.Duration

@@ -34,7 +34,7 @@ const (
 	CodeOTPCooldown         = "otp_cooldown"
 	CodeOTPInvalid          = "otp_invalid"
 	CodeOTPAttemptsExceeded = "otp_attempts_exceeded"
-	CodeProviderError       = "provider_error"
+	CodeProviderError       = httpx.CodeProviderError
 	CodeTokenInvalid        = "token_invalid"
 	CodeTokenReused         = "token_reused"
 )
@@ -207,7 +207,7 @@ func (s *Service) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 		httpErr = httpx.NewError(http.StatusUnauthorized, CodeOTPInvalid, msgCodeInvalid)
 	case errors.Is(err, ErrSendFailed):
 		s.cfg.Logger.ErrorContext(r.Context(), "auth: send code", "err", err)
-		httpErr = &httpx.Error{Status: http.StatusBadGateway, Code: CodeProviderError, Message: msgSendFailed}
+		httpErr = httpx.ProviderError(msgSendFailed, err)
 	case errors.Is(err, ErrTokenReused):
 		httpErr = httpx.NewError(http.StatusUnauthorized, CodeTokenReused, msgTokenReused)
 	case errors.Is(err, ErrInvalidToken):

@@ -92,7 +92,11 @@ func (s *Service) SendCode(ctx context.Context, mobile string) error {
 	if !stored {
 		return &WaitError{Err: ErrCooldown, Wait: prev.SentAt.Add(s.cfg.ResendInterval).Sub(now)}
 	}
-	if _, err := s.sender.Send(ctx, sms.Message{To: m.String(), Text: s.cfg.CodeMessage(code)}); err != nil {
+	msg := sms.Message{To: m.String(), Text: s.cfg.CodeMessage(code), Secret: true}
+	if s.cfg.OTPTemplate != "" {
+		msg = sms.Message{To: m.String(), Template: s.cfg.OTPTemplate, Params: []string{code}, Secret: true}
+	}
+	if _, err := s.sender.Send(ctx, msg); err != nil {
 		// The user never got this code: forget it, so that the cooldown
 		// does not hold them back. The request may be gone; do it anyway.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

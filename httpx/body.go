@@ -261,3 +261,26 @@ func parseInt(s string) (int64, error) {
 	}
 	return strconv.ParseInt(s, 10, 64)
 }
+
+var errNotScalar = errors.New("must be a string or an integer")
+
+// Scalar returns the named field as text when it is a JSON string or a
+// JSON integer (a template id may be either); ok is false when the field
+// is absent. Form values are always text.
+func (b *Body) Scalar(name string) (s string, ok bool, err error) {
+	if b != nil && b.json != nil {
+		raw, present := b.json[name]
+		if present && len(raw) > 0 && raw[0] != '"' {
+			n, err := parseInt(string(raw))
+			if err != nil {
+				return "", true, errNotScalar
+			}
+			return strconv.FormatInt(n, 10), true, nil
+		}
+	}
+	s, ok, err = b.String(name)
+	if err != nil {
+		err = errNotScalar
+	}
+	return s, ok, err
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/chelseru/chelseru-go/sms"
 )
 
 // Machine-readable error codes shared by every endpoint: the "code" key of
@@ -168,4 +170,32 @@ func tooLarge(limit int64) *Error {
 		Code:    CodeBodyTooLarge,
 		Message: fmt.Sprintf("The request body is larger than the limit of %d bytes.", limit),
 	}
+}
+
+// CodeProviderError is the code of a 502 for an SMS provider's failure.
+const CodeProviderError = "provider_error"
+
+// ProviderError returns the contract's 502 for a failed SMS send: the
+// sentence msg, code provider_error, and the provider's name and own code
+// (provider_code: a number when numeric, its HTTP status when it gave no
+// code, else null), read from the *sms.ProviderError or
+// *sms.ValidationError in err's chain. err is kept as the cause and never
+// shown.
+func ProviderError(msg string, err error) *Error {
+	e := &Error{Status: http.StatusBadGateway, Code: CodeProviderError, Message: msg, Err: err,
+		Extra: map[string]any{"provider": nil, "provider_code": nil}}
+	var perr *sms.ProviderError
+	var verr *sms.ValidationError
+	switch {
+	case errors.As(err, &perr):
+		e.Extra["provider"] = perr.Provider
+		code := perr.CodeValue()
+		if code == nil && perr.HTTPStatus != 0 {
+			code = perr.HTTPStatus
+		}
+		e.Extra["provider_code"] = code
+	case errors.As(err, &verr):
+		e.Extra["provider"] = verr.Provider
+	}
+	return e
 }

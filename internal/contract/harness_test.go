@@ -20,6 +20,7 @@ import (
 	"github.com/chelseru/chelseru-go/session"
 	"github.com/chelseru/chelseru-go/sms"
 	"github.com/chelseru/chelseru-go/sms/smstest"
+	"github.com/chelseru/chelseru-go/smsapi"
 	"github.com/chelseru/chelseru-go/store"
 )
 
@@ -87,8 +88,12 @@ func newEnv(t *testing.T, st *store.Store, mod func(*auth.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	api, err := smsapi.New(smsapi.Config{Auth: e.authn, Sender: e.sms, Limiter: st, PerHour: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/api/", httpx.Router("/api/", e.authn))
+	mux.Handle("/api/", httpx.Router("/api/", e.authn, api))
 	e.srv = httptest.NewServer(httpx.Recover(nil)(mux))
 	t.Cleanup(e.srv.Close)
 	return e
@@ -156,6 +161,20 @@ func (e *env) post(path string, v any) *resp {
 func (e *env) postForm(path string, form url.Values) *resp {
 	e.t.Helper()
 	return e.do(e.request(http.MethodPost, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode())))
+}
+
+// postAuth sends v as JSON with a bearer token.
+func (e *env) postAuth(path, token string, v any) *resp {
+	e.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req := e.request(http.MethodPost, path, "application/json", bytes.NewReader(b))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.do(req)
 }
 
 func (e *env) get(path, token string) *resp {

@@ -240,11 +240,21 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 
 func TestProviderFailureDiscardsTheCode(t *testing.T) {
 	forEach(t, func(t *testing.T, e *env) {
-		e.sms.SetErr(errors.New("provider down"))
+		e.sms.SetErr(&sms.ProviderError{Provider: "kavenegar", Kind: sms.ErrTemporary, Code: "409", Message: "provider down"})
 		r := e.post("/api/otp/send/", map[string]string{"mobile_number": "09120000008"})
 		wantError(t, r, http.StatusBadGateway, "provider_error")
 		if strings.Contains(string(r.raw), "provider down") {
 			t.Errorf("the provider's error leaked: %s", r.raw)
+		}
+		if r.str("provider") != "kavenegar" || r.body["provider_code"] != float64(409) {
+			t.Errorf("502 body %s", r.raw)
+		}
+		// A failure that is not a provider's still answers with the keys.
+		e.sms.SetErr(errors.New("no route"))
+		r = e.post("/api/otp/send/", map[string]string{"mobile_number": "09120000008"})
+		wantError(t, r, http.StatusBadGateway, "provider_error")
+		if _, ok := r.body["provider"]; !ok {
+			t.Errorf("502 body without provider: %s", r.raw)
 		}
 		e.sms.SetErr(nil)
 		// No cooldown: the failed code never reached the user.
