@@ -13,6 +13,18 @@
 //	-jwt-secret       HS256 secret, at least 32 bytes (default: random, with a warning)
 //	-prefix           where the API is mounted (default "/api/")
 //	-trusted-proxies  comma-separated CIDRs whose X-Forwarded-For is believed
+//	-sms-provider     console, kavenegar, melipayamak, parsian, smsir, ghasedak or webhook (default "console")
+//	-sms-base-url     the provider's endpoint, for sandboxes and fakes (default: the provider's own)
+//	-otp-template     send codes through this template (an id, or a name of -sms-templates); plain text when empty
+//	-sms-templates    template names and ids, "T1=100,T2=200", as django-chelseru's TEMPLATES
+//	-staff            comma-separated mobile numbers whose users are staff (may use message/send/)
+//	-rate-limits      "off" turns the message/send/ limit off (development, benchmarks) (default "on")
+//
+// Provider credentials come from variables only: KAVENEGAR_API_KEY,
+// KAVENEGAR_SENDER, MELIPAYAMAK_USERNAME, MELIPAYAMAK_PASSWORD,
+// MELIPAYAMAK_FROM, PARSIAN_API_KEY, SMSIR_API_KEY, SMSIR_LINE_NUMBER,
+// GHASEDAK_API_KEY, GHASEDAK_LINE_NUMBER, CHELSERU_SMS_WEBHOOK_URL and
+// CHELSERU_SMS_WEBHOOK_SECRET.
 package main
 
 import (
@@ -37,9 +49,11 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/chelseru/chelseru-go/auth"
+	"github.com/chelseru/chelseru-go/examples/internal/smsconfig"
 	"github.com/chelseru/chelseru-go/httpx"
 	"github.com/chelseru/chelseru-go/session"
-	"github.com/chelseru/chelseru-go/sms/console"
+	"github.com/chelseru/chelseru-go/sms"
+	"github.com/chelseru/chelseru-go/smsapi"
 	"github.com/chelseru/chelseru-go/store"
 )
 
@@ -63,6 +77,12 @@ type options struct {
 	jwtSecret      string
 	prefix         string
 	trustedProxies string
+	smsProvider    string
+	smsBaseURL     string
+	otpTemplate    string
+	smsTemplates   string
+	staff          string
+	rateLimits     string
 }
 
 // parseFlags reads the flags, falling back to CHELSERU_* variables for
@@ -76,6 +96,12 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 	fs.StringVar(&o.jwtSecret, "jwt-secret", "", "HS256 secret, at least 32 bytes (default: random; tokens die with the process)")
 	fs.StringVar(&o.prefix, "prefix", "/api/", "where the API is mounted")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
+	fs.StringVar(&o.smsProvider, "sms-provider", "console", "SMS provider: "+strings.Join(smsconfig.Providers, ", "))
+	fs.StringVar(&o.smsBaseURL, "sms-base-url", "", "the SMS provider's endpoint, for sandboxes and fakes (default: the provider's own)")
+	fs.StringVar(&o.otpTemplate, "otp-template", "", "send codes through this template id or name (plain text when empty)")
+	fs.StringVar(&o.smsTemplates, "sms-templates", "", `template names and ids, "T1=100,T2=200"`)
+	fs.StringVar(&o.staff, "staff", "", "comma-separated mobile numbers whose users are staff")
+	fs.StringVar(&o.rateLimits, "rate-limits", "on", `"off" turns the message/send/ limit off`)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "usage: server [flags]\n\nEvery flag -some-name falls back to the variable CHELSERU_SOME_NAME.\n\n")
 		fs.PrintDefaults()
@@ -135,20 +161,55 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return fmt.Errorf("-trusted-proxies: %w", err)
 	}
-	logger.Warn("SMS provider is console: messages are only written to this log (development only)")
-	sender := console.New(logger)
+	provider, err := smsconfig.Sender(o.smsProvider, o.smsBaseURL, getenv, logger)
+	if err != nil {
+		return err
+	}
+	if o.smsProvider == "console" {
+		logger.Warn("SMS provider is console: messages are only written to this log (development only)")
+	}
+	templates, err := smsconfig.ParseTemplates(o.smsTemplates)
+	if err != nil {
+		return fmt.Errorf("-sms-templates: %w", err)
+	}
+	// Template names become the provider's ids; temporary failures are
+	// tried again; every send goes into the SMS log.
+	sender := sms.WithLog(sms.Retry(sms.WithTemplates(provider, templates), sms.RetryConfig{}), st, logger)
+	staff, err := markStaff(ctx, st, o.staff)
+	if err != nil {
+		return err
+	}
+	if o.rateLimits != "on" && o.rateLimits != "off" {
+		return fmt.Errorf("-rate-limits %q: want on or off", o.rateLimits)
+	}
 
 	sessions, err := session.New(session.Config{Store: st, TrustedProxies: proxies, Logger: logger})
 	if err != nil {
 		return err
 	}
 	authn, err := auth.New(auth.Config{
-		Secret:   secret,
-		Users:    st,
-		Codes:    st,
-		Sessions: sessions,
-		Sender:   sender,
-		Logger:   logger,
+		Secret:      secret,
+		Users:       st,
+		Codes:       st,
+		Sessions:    sessions,
+		Sender:      sender,
+		OTPTemplate: o.otpTemplate,
+		Logger:      logger,
+	})
+	if err != nil {
+		return err
+	}
+	perHour := 0 // the default
+	if o.rateLimits == "off" {
+		perHour = -1
+	}
+	messages, err := smsapi.New(smsapi.Config{
+		Auth:    authn,
+		Sender:  sender,
+		Limiter: st,
+		PerHour: perHour,
+		Allow:   func(_ context.Context, u auth.User) bool { return u.IsStaff || staff[u.MobileNumber] },
+		Logger:  logger,
 	})
 	if err != nil {
 		return err
@@ -157,7 +218,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	// The API is all this server serves, so the router is the whole
 	// handler: every path, even outside the prefix, gets a JSON answer
 	// (a ServeMux would redirect /api to /api/ and clean // with a 307).
-	api := httpx.Router(o.prefix, authn)
+	api := httpx.Router(o.prefix, authn, messages)
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -170,7 +231,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "api", o.prefix, "db", describeDB(o.db))
+	logger.Info("serving", "addr", ln.Addr().String(), "api", o.prefix, "db", describeDB(o.db), "sms", o.smsProvider)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -189,6 +250,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		return err
 	}
 	return nil
+}
+
+// markStaff makes the users of the numbers in list staff, and returns the
+// numbers, so that users who log in later are staff too.
+func markStaff(ctx context.Context, st *store.Store, list string) (map[string]bool, error) {
+	staff := map[string]bool{}
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		m, err := sms.ParseMobile(f)
+		if err != nil {
+			return nil, fmt.Errorf("-staff: %w", err)
+		}
+		staff[m.String()] = true
+		if _, err := st.SetStaff(ctx, m.String(), true); err != nil {
+			return nil, err
+		}
+	}
+	return staff, nil
 }
 
 func isPostgres(dsn string) bool {
