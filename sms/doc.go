@@ -4,9 +4,19 @@
 // and the GSM-7 / UCS-2 segment rules that decide how many parts a text is
 // billed as ([Parts]).
 //
-// Provider clients live in sub-packages of their own, one per provider.
-// sms/console is a development stand-in that writes each message to a log,
-// and sms/smstest has a [Sender] that records messages for tests.
+// Provider clients live in sub-packages of their own: sms/kavenegar,
+// sms/melipayamak, sms/parsian, sms/smsir and sms/ghasedak, and
+// sms/webhook for any other provider behind a URL of the host's. Their
+// failures are [*ProviderError]s that match one failure kind
+// ([ErrInsufficientCredit], [ErrInvalidReceiver], [ErrTemporary], …) with
+// errors.Is. sms/console is a development stand-in that writes each
+// message to a log, sms/smstest has a [Sender] that records messages for
+// tests, and sms/outbox queues messages in the database for a worker.
+//
+// Delivery policy is built from wrappers that are Senders themselves:
+// [Retry] (temporary and transport failures only), [Failover] (the next
+// provider after failures of the provider or the account), [WithTemplates]
+// (template names to ids) and [WithLog] (the SMS log).
 //
 // Library code, such as the one-time-code flow in package auth, takes an
 // explicit Sender. Business code may instead use the package-level shortcut

@@ -38,6 +38,7 @@ func TestParts(t *testing.T) {
 		{"ucs2 70", rep("س", 70), UCS2, 1},
 		{"ucs2 71", rep("س", 71), UCS2, 2},
 		{"ucs2 67*2", rep("س", 67*2), UCS2, 2},
+		{"persian 135 is 3 parts", rep("س", 135), UCS2, 3},
 		{"ucs2 67*2+1", rep("س", 67*2+1), UCS2, 3},
 		{"persian digits are ucs2", "۱۲۳", UCS2, 1},
 		{"arabic-indic digits are ucs2", "١٢٣", UCS2, 1},
