@@ -177,8 +177,8 @@ const CodeProviderError = "provider_error"
 
 // ProviderError returns the contract's 502 for a failed SMS send: the
 // sentence msg, code provider_error, and the provider's name and own code
-// (provider_code: a number when numeric, its HTTP status when it gave no
-// code, else null), read from the *sms.ProviderError or
+// (provider_code: a number when numeric, the HTTP status of a failed
+// answer that gave no code, else null), read from the *sms.ProviderError or
 // *sms.ValidationError in err's chain. err is kept as the cause and never
 // shown.
 func ProviderError(msg string, err error) *Error {
@@ -190,8 +190,8 @@ func ProviderError(msg string, err error) *Error {
 	case errors.As(err, &perr):
 		e.Extra["provider"] = perr.Provider
 		code := perr.CodeValue()
-		if code == nil && perr.HTTPStatus != 0 {
-			code = perr.HTTPStatus
+		if code == nil && perr.HTTPStatus >= 300 {
+			code = perr.HTTPStatus // an error page says no more than its status
 		}
 		e.Extra["provider_code"] = code
 	case errors.As(err, &verr):
