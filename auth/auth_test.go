@@ -407,3 +407,43 @@ func TestWriteErrorMapsEverySentinel(t *testing.T) {
 		}
 	}
 }
+
+// TestTimedOutCodeStillWorks: a send that timed out may have reached the
+// phone; the number may ask again at once, and the code works meanwhile.
+func TestTimedOutCodeStillWorks(t *testing.T) {
+	var got sms.Message
+	slow := sms.SenderFunc(func(ctx context.Context, m sms.Message) (sms.Receipt, error) {
+		got = m
+		<-ctx.Done() // the provider never answers
+		return sms.Receipt{}, &sms.ProviderError{Provider: "p", Kind: sms.ErrTransport, Err: ctx.Err()}
+	})
+	f := newFixture(t, testdb.SQLite(t), func(c *auth.Config) { c.Sender = slow; c.SendTimeout = 50 * time.Millisecond })
+	ctx := context.Background()
+	start := time.Now()
+	err := f.svc.SendCode(ctx, "09120000011")
+	if !errors.Is(err, auth.ErrSendFailed) || !errors.Is(err, sms.ErrTransport) || time.Since(start) > 5*time.Second {
+		t.Fatalf("send: %v after %v", err, time.Since(start))
+	}
+	code := smstest.Code(got.Text)
+	if _, err := f.svc.Verify(ctx, auth.VerifyRequest{Mobile: "09120000011", Code: code}); err != nil {
+		t.Errorf("the code that may have arrived: %v", err)
+	}
+	if !got.Secret {
+		t.Error("a code message not marked Secret")
+	}
+}
+
+func TestOTPTemplate(t *testing.T) {
+	f := newFixture(t, testdb.SQLite(t), func(c *auth.Config) { c.OTPTemplate = "T1" })
+	ctx := context.Background()
+	if err := f.svc.SendCode(ctx, "09120000012"); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := f.sms.Last()
+	if m.Template != "T1" || len(m.Params) != 1 || len(m.Params[0]) != 8 || m.Text != "" || !m.Secret {
+		t.Fatalf("sent %+v", m)
+	}
+	if _, err := f.svc.Verify(ctx, auth.VerifyRequest{Mobile: "09120000012", Code: m.Params[0]}); err != nil {
+		t.Error(err)
+	}
+}

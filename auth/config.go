@@ -25,6 +25,7 @@ const (
 	DefaultAudience             = "chelseru"
 	DefaultSessionCheckInterval = 5 * time.Second
 	DefaultBodyLimit            = 64 << 10
+	DefaultSendTimeout          = 15 * time.Second
 
 	// MinSecretLength is the shortest HS256 secret accepted (RFC 7518:
 	// a key at least as long as the hash).
@@ -63,6 +64,10 @@ type Config struct {
 	// CodeMessage returns the SMS text for a code; it must contain the
 	// code as one run of ASCII digits. Defaults to "Your code: <code>".
 	CodeMessage func(code string) string
+	// SendTimeout bounds the sending of one code, retries included, so
+	// that otp/send/ answers in time even when the provider does not.
+	// Defaults to 15 seconds.
+	SendTimeout time.Duration
 	// OTPTemplate, when set, sends codes through the provider's template
 	// (verify, lookup) API with this template id or name and the code as
 	// its one parameter, instead of as CodeMessage text: django-chelseru's
@@ -113,7 +118,7 @@ func (c Config) Validate() error {
 		return errors.New("auth: Config.Sender is required")
 	case c.CodeLength != 0 && (c.CodeLength < 3 || c.CodeLength > 10):
 		return fmt.Errorf("auth: Config.CodeLength must be between 3 and 10, not %d", c.CodeLength)
-	case c.CodeLifetime < 0, c.ResendInterval < 0, c.AccessLifetime < 0, c.RefreshLifetime < 0:
+	case c.CodeLifetime < 0, c.ResendInterval < 0, c.AccessLifetime < 0, c.RefreshLifetime < 0, c.SendTimeout < 0:
 		return errors.New("auth: lifetimes and intervals in Config must not be negative")
 	case c.MaxAttempts < 0:
 		return errors.New("auth: Config.MaxAttempts must not be negative")
@@ -149,6 +154,7 @@ func (c Config) withDefaults() Config {
 	if c.CodeMessage == nil {
 		c.CodeMessage = func(code string) string { return "Your code: " + code }
 	}
+	def(&c.SendTimeout, DefaultSendTimeout)
 	def(&c.AccessLifetime, DefaultAccessLifetime)
 	def(&c.RefreshLifetime, DefaultRefreshLifetime)
 	def(&c.RefreshGrace, DefaultRefreshGrace)

@@ -17,6 +17,8 @@ const (
 	msgBadMobile    = "The mobile number is not a valid Iranian mobile number."
 	msgTooMany      = "Too many wrong tries for this code."
 	msgSendFailed   = "The SMS provider could not send the code; please try again."
+	msgSendRefused  = "The SMS provider refused to send a code to this mobile number."
+	msgSendBroken   = "The SMS provider refused the code message: the server's SMS settings need fixing."
 	msgTokenInvalid = "The refresh token is invalid or expired."
 	msgTokenReused  = "The refresh token was already used; the session has been ended."
 )
@@ -207,7 +209,15 @@ func (s *Service) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 		httpErr = httpx.NewError(http.StatusUnauthorized, CodeOTPInvalid, msgCodeInvalid)
 	case errors.Is(err, ErrSendFailed):
 		s.cfg.Logger.ErrorContext(r.Context(), "auth: send code", "err", err)
-		httpErr = httpx.ProviderError(msgSendFailed, err)
+		msg := msgSendFailed
+		switch {
+		case errors.Is(err, sms.ErrInvalidReceiver):
+			msg = msgSendRefused // asking again will not help
+		case errors.Is(err, sms.ErrTemplateRejected), errors.Is(err, sms.ErrTemplateRequired),
+			errors.Is(err, sms.ErrInvalidMessage), errors.Is(err, sms.ErrBadCredentials):
+			msg = msgSendBroken
+		}
+		httpErr = httpx.ProviderError(msg, err)
 	case errors.Is(err, ErrTokenReused):
 		httpErr = httpx.NewError(http.StatusUnauthorized, CodeTokenReused, msgTokenReused)
 	case errors.Is(err, ErrInvalidToken):

@@ -68,10 +68,10 @@ type Login struct {
 
 // SendCode generates a new code for the mobile number (any form
 // sms.ParseMobile accepts), stores its hash, replacing any earlier code,
-// and sends it. Errors: sms.ErrInvalidNumber; ErrCooldown as a *WaitError
-// while the previous code is fresh and unused; ErrSendFailed (wrapping the
-// sender's error) when the sender fails, in which case the code is
-// discarded and the number may ask again at once.
+// and sends it, giving the sender at most Config.SendTimeout. Errors:
+// sms.ErrInvalidNumber; ErrCooldown as a *WaitError while the previous
+// code is fresh and unused; ErrSendFailed (wrapping the sender's error)
+// when the sender fails, in which case the number may ask again at once.
 func (s *Service) SendCode(ctx context.Context, mobile string) error {
 	m, err := sms.ParseMobile(mobile)
 	if err != nil {
@@ -96,13 +96,16 @@ func (s *Service) SendCode(ctx context.Context, mobile string) error {
 	if s.cfg.OTPTemplate != "" {
 		msg = sms.Message{To: m.String(), Template: s.cfg.OTPTemplate, Params: []string{code}, Secret: true}
 	}
-	if _, err := s.sender.Send(ctx, msg); err != nil {
-		// The user never got this code: forget it, so that the cooldown
-		// does not hold them back. The request may be gone; do it anyway.
+	sctx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
+	_, err = s.sender.Send(sctx, msg)
+	cancel()
+	if err != nil {
+		// The user may never have got this code: it must not hold them
+		// back. The request may be gone; do it anyway.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if derr := s.codes.DeleteCode(dctx, c.Mobile, c.Hash); derr != nil {
-			s.cfg.Logger.ErrorContext(ctx, "auth: discard unsent code", "mobile", m, "err", derr)
+		if derr := s.codes.ReleaseCode(dctx, c.Mobile, c.Hash); derr != nil {
+			s.cfg.Logger.ErrorContext(ctx, "auth: release the cooldown of an unsent code", "mobile", m, "err", derr)
 		}
 		return fmt.Errorf("%w: %w", ErrSendFailed, err)
 	}

@@ -63,9 +63,12 @@ type Codes interface {
 	// FailCode counts one wrong try against the code of mobile whose hash
 	// is hash, if it is unused and has fewer than maxAttempts wrong tries.
 	FailCode(ctx context.Context, mobile string, hash []byte, maxAttempts int) (bool, error)
-	// DeleteCode removes the code of mobile whose hash is hash (a code that
-	// could not be sent).
-	DeleteCode(ctx context.Context, mobile string, hash []byte) error
+	// ReleaseCode ends the resend cooldown of the code of mobile whose hash
+	// is hash, without invalidating it: its send failed, so it must not
+	// hold the number back, yet a send that timed out may have reached the
+	// phone after all, and then the code should work until a new one
+	// replaces it.
+	ReleaseCode(ctx context.Context, mobile string, hash []byte) error
 }
 
 // CodeUse names the code a login uses: the code of Mobile whose hash is

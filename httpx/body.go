@@ -171,6 +171,16 @@ var (
 	errNotInteger = errors.New("must be an integer")
 )
 
+// Null reports whether the named field is present as a JSON null. (A
+// form cannot say null.)
+func (b *Body) Null(name string) bool {
+	if b == nil || b.json == nil {
+		return false
+	}
+	raw, ok := b.json[name]
+	return ok && string(raw) == "null"
+}
+
 // Has reports whether the body holds the named field.
 func (b *Body) Has(name string) bool {
 	if b == nil {

@@ -118,7 +118,7 @@ func writeError(w http.ResponseWriter, e *Error) {
 	body := make(map[string]any, 4+len(e.Extra))
 	if status >= 500 {
 		// 5xx bodies carry only error and code (and a 502's provider keys).
-		for _, k := range []string{"provider", "provider_code"} {
+		for _, k := range []string{"provider", "provider_code", "kind"} {
 			if v, ok := e.Extra[k]; ok {
 				body[k] = v
 			}
@@ -179,11 +179,15 @@ const CodeProviderError = "provider_error"
 // sentence msg, code provider_error, and the provider's name and own code
 // (provider_code: a number when numeric, the HTTP status of a failed
 // answer that gave no code, else null), read from the *sms.ProviderError or
-// *sms.ValidationError in err's chain. err is kept as the cause and never
-// shown.
+// *sms.ValidationError in err's chain, and (ours) the failure kind's word
+// as "kind" ("insufficient_credit", "transport", …; see sms.KindName). err
+// is kept as the cause and never shown.
 func ProviderError(msg string, err error) *Error {
 	e := &Error{Status: http.StatusBadGateway, Code: CodeProviderError, Message: msg, Err: err,
 		Extra: map[string]any{"provider": nil, "provider_code": nil}}
+	if kind := sms.KindName(err); kind != "" {
+		e.Extra["kind"] = kind
+	}
 	var perr *sms.ProviderError
 	var verr *sms.ValidationError
 	switch {

@@ -48,7 +48,8 @@ var (
 	// (an HTML error page). The provider may or may not have sent the
 	// message.
 	ErrTransport = errors.New("sms: transport failure")
-	// ErrRejected: any other refusal the provider reports.
+	// ErrRejected: any other refusal the provider reports, for reasons it
+	// does not name; Failover moves on after it.
 	ErrRejected = errors.New("sms: provider refused")
 )
 
@@ -62,6 +63,38 @@ var kinds = []error{
 // Kinds returns the provider failure kinds (ErrBadCredentials …
 // ErrRejected), in a new slice.
 func Kinds() []error { return append([]error(nil), kinds...) }
+
+// kindNames are the stable words of the kinds, as a wire format or an API
+// body carries them.
+var kindNames = map[error]string{
+	ErrBadCredentials: "bad_credentials", ErrAccessDenied: "access_denied", ErrInsufficientCredit: "insufficient_credit",
+	ErrInvalidReceiver: "invalid_receiver", ErrInvalidSender: "invalid_sender", ErrMessageRejected: "message_rejected",
+	ErrTemplateRejected: "template_rejected", ErrTemplateRequired: "template_required", ErrRateLimited: "rate_limited",
+	ErrTemporary: "temporary", ErrTransport: "transport", ErrRejected: "rejected",
+	ErrInvalidMessage: "invalid_message",
+}
+
+// KindName returns the stable word of the failure kind err matches
+// ("insufficient_credit", "invalid_receiver", …, "invalid_message" for a
+// [*ValidationError]), or "" when it matches none.
+func KindName(err error) string {
+	for _, k := range append(kinds, ErrInvalidMessage) {
+		if errors.Is(err, k) {
+			return kindNames[k]
+		}
+	}
+	return ""
+}
+
+// KindByName returns the kind whose word KindName gives, or nil.
+func KindByName(name string) error {
+	for k, n := range kindNames {
+		if n == name && k != ErrInvalidMessage {
+			return k
+		}
+	}
+	return nil
+}
 
 // ProviderError is a failure reported by a provider, or the lack of a
 // usable answer from it. Match its Kind with errors.Is (errors.Is(err,

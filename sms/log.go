@@ -22,7 +22,7 @@ const (
 type LogRecord struct {
 	ID       int64
 	Provider string
-	To       string // canonical 09XXXXXXXXX
+	To       string // canonical 09XXXXXXXXX when it parses; as given otherwise
 	// Text, Template and Params are the message's; Text and Params are
 	// empty for a Secret message.
 	Text     string

@@ -69,7 +69,7 @@ func ParseMobile(s string) (Mobile, error) {
 		}
 		b, ok := asciiDigit(r)
 		if !ok {
-			return "", invalid(fmt.Sprintf("unexpected character %q", r))
+			return "", invalid("a character that is no digit, space, dash or parenthesis")
 		}
 		if n == maxDigits {
 			return "", invalid("too many digits")

@@ -182,3 +182,18 @@ func TestProviderError(t *testing.T) {
 		t.Errorf("ValidationError %v", v)
 	}
 }
+
+func TestKindNames(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, k := range sms.Kinds() {
+		name := sms.KindName(&sms.ProviderError{Kind: k})
+		if name == "" || seen[name] || sms.KindByName(name) != k {
+			t.Errorf("%v: name %q", k, name)
+		}
+		seen[name] = true
+	}
+	if sms.KindName(&sms.ValidationError{}) != "invalid_message" || sms.KindName(errors.New("x")) != "" || sms.KindByName("nope") != nil {
+		t.Error("edge cases")
+	}
+}

@@ -57,11 +57,17 @@ type Config struct {
 	// Limiter keeps the per-user counts. Required unless PerHour is
 	// negative.
 	Limiter Limiter
-	// PerHour is how many messages a user may send in an hour. Defaults
-	// to 30; negative turns the limit off.
+	// PerHour is how many messages a user may send in a clock hour (a
+	// fixed window: the count starts again on the hour). Every send the
+	// provider was asked for counts, failed or not; requests refused
+	// before that do not. Defaults to 30; negative turns the limit off.
 	PerHour int
-	// MaxText is the longest message_text, in characters. Defaults to 290.
+	// MaxText is the longest message_text, in characters, after
+	// surrounding spaces are trimmed as Django REST framework trims them.
+	// Defaults to 290.
 	MaxText int
+	// SendTimeout bounds one send, retries included. Defaults to 15 s.
+	SendTimeout time.Duration
 	// BodyLimit bounds request bodies. Defaults to 64 KiB.
 	BodyLimit int64
 	// Logger receives faults. Defaults to discarding.
@@ -82,7 +88,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("smsapi: Config.Sender is required")
 	case cfg.Limiter == nil && cfg.PerHour >= 0:
 		return nil, errors.New("smsapi: Config.Limiter is required unless PerHour is negative")
-	case cfg.MaxText < 0, cfg.BodyLimit < 0:
+	case cfg.MaxText < 0, cfg.BodyLimit < 0, cfg.SendTimeout < 0:
 		return nil, errors.New("smsapi: Config values must not be negative")
 	}
 	if cfg.Allow == nil {
@@ -93,6 +99,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.MaxText == 0 {
 		cfg.MaxText = DefaultMaxText
+	}
+	if cfg.SendTimeout == 0 {
+		cfg.SendTimeout = 15 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -148,7 +157,9 @@ func (s *Service) handleSend(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rec, err := s.cfg.Sender.Send(ctx, m)
+	sctx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
+	rec, err := s.cfg.Sender.Send(sctx, m)
+	cancel()
 	if err != nil {
 		s.sendError(w, r, err)
 		return
@@ -177,17 +188,22 @@ func (s *Service) decode(r *http.Request) (sms.Message, error) {
 		mobile = m.String()
 	}
 	text, ok, err := body.String("message_text")
+	text = strings.TrimSpace(text)
 	switch {
 	case err != nil:
 		problems["message_text"] = err.Error()
-	case !ok || strings.TrimSpace(text) == "":
+	case !ok || text == "":
 		problems["message_text"] = "this field is required"
+	case !utf8.ValidString(text) || strings.ContainsFunc(text, isControl):
+		problems["message_text"] = "must be text without control characters"
 	case utf8.RuneCountInString(text) > s.cfg.MaxText:
 		problems["message_text"] = fmt.Sprintf("must be at most %d characters", s.cfg.MaxText)
 	}
-	tpl, _, err := body.Scalar("template_id")
-	if err != nil {
-		problems["template_id"] = err.Error()
+	var tpl string
+	if !body.Null("template_id") {
+		if tpl, _, err = body.Scalar("template_id"); err != nil {
+			problems["template_id"] = err.Error()
+		}
 	}
 	if len(problems) > 0 {
 		code := httpx.CodeInvalidRequest
@@ -200,6 +216,11 @@ func (s *Service) decode(r *http.Request) (sms.Message, error) {
 		return sms.Message{To: mobile, Template: tpl, Params: strings.Split(text, ";")}, nil
 	}
 	return sms.Message{To: mobile, Text: text}, nil
+}
+
+// isControl reports control characters other than line breaks and tabs.
+func isControl(r rune) bool {
+	return r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f
 }
 
 // sendError maps a send failure: the message's own faults are 400s, the

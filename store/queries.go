@@ -23,11 +23,11 @@ var (
 // queries holds every statement with the table prefix filled in, built
 // once. Placeholders are "?"; gorm rewrites them for PostgreSQL.
 type queries struct {
-	putCode, getCode, useCode, failCode, deleteCode string
-	loginUser, getUser, setStaff                    string
-	createSession, getSession, userSessions         string
-	rotateSession, touchSession, revokeSession      string
-	loginWithCode, unuseCode                        string
+	putCode, getCode, useCode, failCode, releaseCode string
+	loginUser, getUser, setStaff                     string
+	createSession, getSession, userSessions          string
+	rotateSession, touchSession, revokeSession       string
+	loginWithCode, unuseCode                         string
 }
 
 const sessionColumns = `id, user_id, token_id, prev_token_id, token_issued_at, user_agent, ip_address,
@@ -48,8 +48,8 @@ func newQueries(p string) queries {
 			WHERE mobile_number = ? AND code_hash = ? AND used_at IS NULL AND attempts < ?`,
 		failCode: `UPDATE ` + p + `otp_codes SET attempts = attempts + 1
 			WHERE mobile_number = ? AND code_hash = ? AND used_at IS NULL AND attempts < ?`,
-		deleteCode: `DELETE FROM ` + p + `otp_codes WHERE mobile_number = ? AND code_hash = ?`,
-		unuseCode:  `UPDATE ` + p + `otp_codes SET used_at = NULL WHERE mobile_number = ? AND code_hash = ? AND used_at = ?`,
+		releaseCode: `UPDATE ` + p + `otp_codes SET sent_at = ? WHERE mobile_number = ? AND code_hash = ?`,
+		unuseCode:   `UPDATE ` + p + `otp_codes SET used_at = NULL WHERE mobile_number = ? AND code_hash = ? AND used_at = ?`,
 
 		loginUser: `INSERT INTO ` + p + `users (mobile_number, user_group, username, is_staff, login_count, created_at, last_login)
 			VALUES (?, ?, ?, ?, 1, ?, ?)
@@ -177,10 +177,11 @@ func (s *Store) FailCode(ctx context.Context, mobile string, hash []byte, maxAtt
 	return res.RowsAffected == 1, nil
 }
 
-// DeleteCode implements auth.Codes.
-func (s *Store) DeleteCode(ctx context.Context, mobile string, hash []byte) error {
-	if err := s.db.WithContext(ctx).Exec(s.q.deleteCode, mobile, hash).Error; err != nil {
-		return fmt.Errorf("store: delete code: %w", err)
+// ReleaseCode implements auth.Codes: the code looks sent at the Unix
+// epoch, long before any cooldown.
+func (s *Store) ReleaseCode(ctx context.Context, mobile string, hash []byte) error {
+	if err := s.db.WithContext(ctx).Exec(s.q.releaseCode, time.Unix(0, 0).UTC(), mobile, hash).Error; err != nil {
+		return fmt.Errorf("store: release code: %w", err)
 	}
 	return nil
 }

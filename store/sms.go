@@ -19,9 +19,9 @@ var (
 
 // The statements of the SMS log, the outbox and the rate limits.
 type smsQueries struct {
-	addSMS, getSMS, setSMSStatus                   string
-	enqueue, claim, finish, finishUntried, getItem string
-	hit, sweepHits                                 string
+	addSMS, getSMS, setSMSStatus                          string
+	enqueue, claim, renew, finish, finishUntried, getItem string
+	hit, sweepHits                                        string
 }
 
 func newSMSQueries(p string, postgres bool) smsQueries {
@@ -46,6 +46,8 @@ func newSMSQueries(p string, postgres bool) smsQueries {
 				WHERE (status = 'queued' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until < ?)
 				ORDER BY id LIMIT ?` + lock + `)
 			RETURNING ` + outboxColumns,
+		renew: `UPDATE ` + p + `sms_outbox SET lease_until = ?, updated_at = ?
+			WHERE id = ? AND claimed_by = ? AND status = 'sending'`,
 		finish: `UPDATE ` + p + `sms_outbox SET status = ?, next_attempt_at = ?, provider = ?, message_id = ?, last_error = ?,
 				claimed_by = '', lease_until = NULL, updated_at = ?,
 				text = CASE WHEN secret AND ? THEN '' ELSE text END, params = CASE WHEN secret AND ? THEN '' ELSE params END
@@ -189,6 +191,15 @@ func (s *Store) ClaimSMS(ctx context.Context, worker string, limit int, now, lea
 
 func sortItems(items []outbox.Item) {
 	slices.SortFunc(items, func(a, b outbox.Item) int { return cmp.Compare(a.ID, b.ID) })
+}
+
+// RenewSMS implements outbox.Store.
+func (s *Store) RenewSMS(ctx context.Context, id int64, worker string, leaseUntil time.Time) (bool, error) {
+	res := s.db.WithContext(ctx).Exec(s.sq.renew, utc(leaseUntil), utc(time.Now()), id, worker)
+	if res.Error != nil {
+		return false, fmt.Errorf("store: renew SMS claim: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
 }
 
 // FinishSMS implements outbox.Store. The text and parameters of a Secret

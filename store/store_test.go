@@ -179,18 +179,32 @@ func TestCodes(t *testing.T) {
 			t.Error("a used code still held the cooldown")
 		}
 
-		// Delete only matches the same hash.
-		if err := st.DeleteCode(ctx, c.Mobile, c3.Hash); err != nil {
+		// Release only matches the same hash; it ends the cooldown and
+		// keeps the code usable.
+		c5 := auth.Code{Mobile: c.Mobile, Hash: []byte("hash-5"), SentAt: now.Add(2 * time.Minute), ExpiresAt: now.Add(9 * time.Minute)}
+		if _, stored, _ := st.PutCode(ctx, c5, now.Add(time.Hour)); !stored {
+			t.Fatal("put c5")
+		}
+		if err := st.ReleaseCode(ctx, c.Mobile, c4.Hash); err != nil {
 			t.Fatal(err)
 		}
-		if _, found, _ := st.Code(ctx, c.Mobile); !found {
-			t.Error("delete with another hash removed the code")
+		if _, stored, _ := st.PutCode(ctx, c4, now.Add(-time.Hour)); stored {
+			t.Error("release with another hash ended the cooldown")
 		}
-		if err := st.DeleteCode(ctx, c.Mobile, c4.Hash); err != nil {
+		if err := st.ReleaseCode(ctx, c.Mobile, c5.Hash); err != nil {
 			t.Fatal(err)
 		}
-		if _, found, _ := st.Code(ctx, c.Mobile); found {
-			t.Error("code still there")
+		if got, found, _ := st.Code(ctx, c.Mobile); !found || !bytes.Equal(got.Hash, c5.Hash) || !got.UsedAt.IsZero() {
+			t.Errorf("released code %+v %v", got, found)
+		}
+		if ok, _ := st.UseCode(ctx, c.Mobile, c5.Hash, 5, now.Add(3*time.Minute)); !ok {
+			t.Error("a released code does not work")
+		}
+		c6 := auth.Code{Mobile: c.Mobile, Hash: []byte("hash-6"), SentAt: now.Add(3 * time.Minute), ExpiresAt: now.Add(9 * time.Minute)}
+		st.PutCode(ctx, c6, now.Add(-time.Hour))
+		st.ReleaseCode(ctx, c.Mobile, c6.Hash)
+		if _, stored, _ := st.PutCode(ctx, c4, now.Add(-time.Hour)); !stored {
+			t.Error("a released code still held the cooldown")
 		}
 	})
 }

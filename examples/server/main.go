@@ -39,6 +39,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -133,6 +134,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
+	// Settings are checked before anything is opened or created.
+	if !slices.Contains(smsconfig.Providers, o.smsProvider) {
+		return fmt.Errorf("-sms-provider %q: want one of %s", o.smsProvider, strings.Join(smsconfig.Providers, ", "))
+	}
+	if o.rateLimits != "on" && o.rateLimits != "off" {
+		return fmt.Errorf("-rate-limits %q: want on or off", o.rateLimits)
+	}
 
 	db, err := openDB(o.db)
 	if err != nil {
@@ -179,10 +187,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
-	if o.rateLimits != "on" && o.rateLimits != "off" {
-		return fmt.Errorf("-rate-limits %q: want on or off", o.rateLimits)
-	}
-
 	sessions, err := session.New(session.Config{Store: st, TrustedProxies: proxies, Logger: logger})
 	if err != nil {
 		return err

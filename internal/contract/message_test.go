@@ -69,10 +69,22 @@ func TestMessageSend(t *testing.T) {
 		} {
 			wantError(t, e.postAuth(path, admin, c.body), http.StatusBadRequest, c.code, c.field)
 		}
-		// 290 characters of Persian is the limit, not over it.
-		wantStatus(t, e.postAuth(path, admin, map[string]any{"mobile_number": "09120000099", "message_text": strings.Repeat("ب", 290)}), http.StatusOK)
-		if e.sms.Len() != sent+1 {
-			t.Errorf("%d messages sent for bad requests", e.sms.Len()-sent-1)
+		for _, bad := range []string{"a\x00b", "bell\a"} {
+			wantError(t, e.postAuth(path, admin, map[string]any{"mobile_number": "09120000099", "message_text": bad}), http.StatusBadRequest, "invalid_request", "message_text")
+		}
+		// 290 characters of Persian is the limit, not over it, once the
+		// surrounding spaces are trimmed (and sent trimmed).
+		wantStatus(t, e.postAuth(path, admin, map[string]any{"mobile_number": "09120000099", "message_text": "  " + strings.Repeat("ب", 290) + "\n"}), http.StatusOK)
+		if m, _ := e.sms.Last(); m.Text != strings.Repeat("ب", 290) {
+			t.Errorf("sent %q", m.Text)
+		}
+		// A null template_id is no template.
+		wantStatus(t, e.postAuth(path, admin, map[string]any{"mobile_number": "09120000099", "message_text": "x", "template_id": nil}), http.StatusOK)
+		if m, _ := e.sms.Last(); m.Template != "" || m.Text != "x" {
+			t.Errorf("sent %+v", m)
+		}
+		if e.sms.Len() != sent+2 {
+			t.Errorf("%d messages sent for bad requests", e.sms.Len()-sent-2)
 		}
 	})
 }
@@ -90,7 +102,7 @@ func TestMessageSendProviderErrors(t *testing.T) {
 			t.Errorf("502 body %s", r.raw)
 		}
 		for k := range r.body {
-			if k != "error" && k != "code" && k != "provider" && k != "provider_code" {
+			if k != "error" && k != "code" && k != "provider" && k != "provider_code" && k != "kind" {
 				t.Errorf("502 body has %q: %s", k, r.raw)
 			}
 		}

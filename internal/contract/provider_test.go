@@ -58,14 +58,15 @@ func TestProviderFailuresOverHTTP(t *testing.T) {
 			body   string
 			delay  time.Duration
 			code   any
+			kind   string
 		}{
-			{"html page", 502, "<html><body>Bad Gateway</body></html>", 0, float64(502)},
-			{"empty 200", 200, "", 0, nil},
-			{"truncated JSON", 200, `{"return":{"status":200,`, 0, nil},
-			{"500 with nothing", 500, "", 0, float64(500)},
-			{"no answer in time", 200, "{}", time.Second, nil},
-			{"receiver refused", 411, `{"return":{"status":411,"message":"receptor invalid"},"entries":null}`, 0, float64(411)},
-			{"no credit", 418, `{"return":{"status":418,"message":"no credit"},"entries":null}`, 0, float64(418)},
+			{"html page", 502, "<html><body>Bad Gateway</body></html>", 0, float64(502), "temporary"},
+			{"empty 200", 200, "", 0, nil, "transport"},
+			{"truncated JSON", 200, `{"return":{"status":200,`, 0, nil, "transport"},
+			{"500 with nothing", 500, "", 0, float64(500), "temporary"},
+			{"no answer in time", 200, "{}", time.Second, nil, "transport"},
+			{"receiver refused", 411, `{"return":{"status":411,"message":"receptor invalid"},"entries":null}`, 0, float64(411), "invalid_receiver"},
+			{"no credit", 418, `{"return":{"status":418,"message":"no credit"},"entries":null}`, 0, float64(418), "insufficient_credit"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -73,8 +74,8 @@ func TestProviderFailuresOverHTTP(t *testing.T) {
 				for range 2 { // twice: a failed code is no cooldown
 					r := e.post("/api/otp/send/", map[string]string{"mobile_number": "09120000070"})
 					wantError(t, r, http.StatusBadGateway, "provider_error")
-					if r.str("provider") != "kavenegar" || r.body["provider_code"] != c.code {
-						t.Errorf("502 body %s, want provider_code %v", r.raw, c.code)
+					if r.str("provider") != "kavenegar" || r.body["provider_code"] != c.code || r.str("kind") != c.kind {
+						t.Errorf("502 body %s, want provider_code %v and kind %s", r.raw, c.code, c.kind)
 					}
 					if strings.Contains(string(r.raw), "CONTRACT-KEY") {
 						t.Errorf("the API key leaked: %s", r.raw)

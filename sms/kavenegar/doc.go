@@ -29,6 +29,13 @@
 // 100 characters; whitespace or an underscore in token, token2 or token3;
 // more than 5 whitespace characters in token10 or 8 in token20.
 //
+// Every call is a POST of form fields (UTF-8) to
+// {BaseURL}/v1/{APIKey}/{scope}/{method}.json: sms/send.json with
+// receptor, message and sender; verify/lookup.json with receptor,
+// template and the tokens; sms/status.json with messageid;
+// account/info.json. Answers are Kavenegar's {"return": {"status",
+// "message"}, "entries": …} envelope.
+//
 // Every failure Kavenegar reports is an [*sms.ProviderError] whose Code is
 // Kavenegar's return.status ("418") and whose Kind is one of the sms.Err…
 // kinds. The API key travels in the URL path of every call; it never

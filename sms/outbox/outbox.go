@@ -91,6 +91,9 @@ type Store interface {
 	// items Queued and due at now, and items whose lease ran out before
 	// now.
 	ClaimSMS(ctx context.Context, worker string, limit int, now, leaseUntil time.Time) ([]Item, error)
+	// RenewSMS extends worker's claim on an item to leaseUntil, if worker
+	// still holds it; it reports whether it did.
+	RenewSMS(ctx context.Context, id int64, worker string, leaseUntil time.Time) (bool, error)
 	// FinishSMS records the outcome of a try, if worker still holds the
 	// item; a Queued outcome hands it back.
 	FinishSMS(ctx context.Context, id int64, worker string, o Outcome, at time.Time) error
@@ -110,8 +113,9 @@ type Config struct {
 	// Batch is how many items a worker claims at a time. Defaults to 10.
 	Batch int
 	// Lease is how long a claim holds before another worker may take the
-	// item over. It must be longer than a send can take. Defaults to 2
-	// minutes.
+	// item over. Each item's lease is renewed just before its send, so it
+	// must be longer than SendTimeout, not than a whole batch. Defaults to
+	// 2 minutes.
 	Lease time.Duration
 	// Poll is how long an idle worker waits before looking again.
 	// Defaults to 1 second.
@@ -262,8 +266,18 @@ func (o *Outbox) RunOnce(ctx context.Context) (int, error) {
 	return tried, nil
 }
 
-// try sends one claimed item and records the outcome.
+// try sends one claimed item and records the outcome. The item's lease is
+// renewed first: the sends before it in the batch may have outlasted the
+// claim, and if another worker took the item over meanwhile, it is that
+// worker's to send.
 func (o *Outbox) try(ctx context.Context, it Item) {
+	ok, err := o.cfg.Store.RenewSMS(ctx, it.ID, o.cfg.Worker, o.cfg.Now().UTC().Add(o.cfg.Lease))
+	if err != nil || !ok {
+		if err != nil {
+			o.cfg.Logger.ErrorContext(ctx, "outbox: renew the claim", "id", it.ID, "err", err)
+		}
+		return
+	}
 	sctx, cancel := context.WithTimeout(ctx, o.cfg.SendTimeout)
 	r, err := o.cfg.Sender.Send(sctx, it.Message)
 	cancel()

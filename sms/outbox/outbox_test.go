@@ -297,3 +297,46 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowBatchOutlivesTheLease: a batch that takes longer than the lease
+// is not sent twice by a second worker taking the late items over.
+func TestSlowBatchOutlivesTheLease(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		c := newCounter()
+		c.fail = func(sms.Message) error { time.Sleep(40 * time.Millisecond); return nil }
+		mk := func(worker string) *outbox.Outbox {
+			ob, err := outbox.New(outbox.Config{Store: st, Sender: c, Worker: worker, Batch: 10,
+				Lease: 150 * time.Millisecond, SendTimeout: 100 * time.Millisecond, Poll: 5 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ob
+		}
+		const n = 30
+		for i := range n {
+			mk("enq").Enqueue(ctx, sms.Message{To: "09120000001", Text: fmt.Sprint("m", i)})
+		}
+		var wg sync.WaitGroup
+		for w := range 2 {
+			ob := mk(fmt.Sprint("w", w))
+			wg.Go(func() {
+				for {
+					if k, _ := ob.RunOnce(ctx); k == 0 {
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		counts := c.counts()
+		if len(counts) != n {
+			t.Errorf("%d of %d sent", len(counts), n)
+		}
+		for text, k := range counts {
+			if k != 1 {
+				t.Errorf("%s sent %d times", text, k)
+			}
+		}
+	})
+}

@@ -36,7 +36,7 @@ func Example() {
 	fmt.Println(r.Provider, r.MessageID, r.Parts)
 
 	// A sender with another secret is refused.
-	other, _ := webhook.New(webhook.Config{URL: receiver.URL + "/sms", Secret: "not-the-secret"})
+	other, _ := webhook.New(webhook.Config{URL: receiver.URL + "/sms", Secret: "not-the-secret-the-receiver-has"})
 	_, err = other.Send(context.Background(), sms.Message{To: "09120000001", Text: "hi"})
 	fmt.Println(errors.Is(err, sms.ErrBadCredentials), err)
 	// Output:

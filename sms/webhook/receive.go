@@ -152,13 +152,16 @@ func IDFrom(ctx context.Context) string {
 // with the request's context and the message.
 //
 // fn's receipt becomes a 200 answer {"message_id": ..., "parts": ...}
-// (empty fields left out). An error of fn becomes a {"error": "..."}
-// answer with its text and a status that the Client maps back to the same
-// kind where HTTP can say it: sms.ErrBadCredentials 401,
+// (empty fields left out). An error of fn becomes a {"error": "...",
+// "kind": "..."} answer with its text and its failure kind's word
+// (sms.KindName), which the Client turns back into that kind, and a
+// status that says the same to other clients: sms.ErrBadCredentials 401,
 // sms.ErrInsufficientCredit 402, sms.ErrAccessDenied 403,
 // sms.ErrRateLimited 429, sms.ErrTemporary 503, sms.ErrTransport 502, a
 // done context 503, other provider kinds and [*sms.ValidationError] 422,
-// anything else 500. Every answer is JSON.
+// anything else 500 (which a Client takes as temporary, and sms.Retry
+// tries again: return a typed error for failures that will not pass).
+// Every answer is JSON.
 //
 // Handler panics if secret is empty or malformed or fn is nil: both are
 // wiring mistakes.
@@ -181,38 +184,38 @@ type handler struct {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{"webhook: method not allowed"})
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "webhook: method not allowed"})
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodySize))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{"webhook: body larger than " + strconv.Itoa(MaxBodySize) + " bytes"})
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "webhook: body larger than " + strconv.Itoa(MaxBodySize) + " bytes"})
 			return
 		}
-		writeJSON(w, http.StatusBadRequest, errorBody{"webhook: reading the body failed"})
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "webhook: reading the body failed"})
 		return
 	}
 	if err := verify(h.key, r.Header, body, time.Now(), DefaultTolerance); err != nil {
-		writeJSON(w, http.StatusUnauthorized, errorBody{err.Error()})
+		writeJSON(w, http.StatusUnauthorized, errorBody{Error: err.Error()})
 		return
 	}
 	var p Payload
 	if err := json.Unmarshal(body, &p); err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{"webhook: body is not the expected JSON"})
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "webhook: body is not the expected JSON"})
 		return
 	}
 	m := sms.Message{To: p.To, Text: p.Text, Template: p.Template, Params: p.Params, Secret: p.Secret}
 	if err := m.Validate(); err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{err.Error()})
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 		return
 	}
 
 	ctx := context.WithValue(r.Context(), idKey{}, r.Header.Get(HeaderID))
 	rec, err := h.fn(ctx, m)
 	if err != nil {
-		writeJSON(w, errorStatus(err), errorBody{err.Error()})
+		writeJSON(w, errorStatus(err), errorBody{Error: err.Error(), Kind: sms.KindName(err)})
 		return
 	}
 	writeJSON(w, http.StatusOK, Answer{MessageID: rec.MessageID, Parts: rec.Parts})
@@ -243,8 +246,11 @@ func errorStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
+// errorBody is a failed answer; Kind is the sms.KindName word of the
+// failure, when it has one.
 type errorBody struct {
 	Error string `json:"error"`
+	Kind  string `json:"kind,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

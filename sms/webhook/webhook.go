@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -62,8 +61,8 @@ type Config struct {
 	URL string
 	// Secret is the HMAC-SHA256 signing key shared with the endpoint: a
 	// Standard Webhooks secret "whsec_<base64>" (the key is the decoded
-	// base64), or any other string, whose bytes are the key. Use at
-	// least 24 random bytes. Required.
+	// base64), or any other string, whose bytes are the key. The key must
+	// be at least 16 bytes; use 24 random bytes or more. Required.
 	Secret string
 	// HTTPClient makes the calls. Defaults to a client with a 10 s
 	// timeout that does not follow redirects.
@@ -94,6 +93,9 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("webhook: Config.Secret is required")
 	}
 	key, err := decodeSecret(cfg.Secret)
+	if err == nil && len(key) < minKey {
+		err = errors.New("the key must be at least 16 bytes")
+	}
 	if err != nil {
 		return nil, errors.New("webhook: Config.Secret: " + err.Error())
 	}
@@ -114,6 +116,9 @@ func New(cfg Config) (*Client, error) {
 		caller: wire.Caller{Provider: Provider, Client: client, Secrets: secrets},
 	}, nil
 }
+
+// minKey is the shortest signing key a Client accepts.
+const minKey = 16
 
 // decodeSecret returns the HMAC key of a secret. Its errors never quote
 // the secret.
@@ -167,7 +172,10 @@ func (c *Client) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
 	if err != nil {
 		return sms.Receipt{}, c.caller.Transport(err)
 	}
-	id := "msg_" + rand.Text()
+	// The id is keyed on the body: a message tried again (sms.Retry) keeps
+	// its id, so the receiver can drop the repeat, as Standard Webhooks
+	// intends ids to be used.
+	id := "msg_" + base64.RawURLEncoding.EncodeToString(mac(c.key, "id", "", body)[:18])
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req.Header.Set(HeaderID, id)
 	req.Header.Set(HeaderTimestamp, ts)
@@ -178,11 +186,16 @@ func (c *Client) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
 		return sms.Receipt{}, err
 	}
 	if status < 200 || status > 299 {
-		var e struct {
-			Error string `json:"error"`
+		var e errorBody
+		_ = json.Unmarshal(raw, &e) // the message and the kind are optional
+		kind := sms.KindByName(e.Kind)
+		switch {
+		case e.Kind == "invalid_message": // the receiver's own validation
+			kind = sms.ErrMessageRejected
+		case kind == nil:
+			kind = wire.ByHTTPStatus(status)
 		}
-		_ = json.Unmarshal(raw, &e) // the message is optional
-		return sms.Receipt{}, c.caller.Fail(wire.ByHTTPStatus(status), strconv.Itoa(status), e.Error, status)
+		return sms.Receipt{}, c.caller.Fail(kind, strconv.Itoa(status), e.Error, status)
 	}
 
 	r := sms.Receipt{Provider: Provider, Parts: 1}

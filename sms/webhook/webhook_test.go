@@ -24,7 +24,7 @@ import (
 // Distinctive secrets, so that a test can tell they never leak into an
 // error: a raw one, and a Standard Webhooks one whose key is rawKey.
 const (
-	rawSecret = "SECRET-KEY-123"
+	rawSecret = "SECRET-KEY-123-of-the-endpoint"
 	rawKey    = "SECRET-KEY-123-as-whsec-key!"
 )
 
@@ -214,10 +214,11 @@ func TestSendRequest(t *testing.T) {
 
 				id := r.Header.Get("webhook-id")
 				if !strings.HasPrefix(id, "msg_") || len(id) < 20 || strings.Contains(id, ".") {
-					t.Errorf("webhook-id = %q, want msg_ and a long random part without dots", id)
+					t.Errorf("webhook-id = %q, want msg_ and a long id without dots", id)
 				}
-				if _, dup := ids.LoadOrStore(id, true); dup {
-					t.Errorf("webhook-id %q used twice", id)
+				// One body, one id: a message tried again keeps its id.
+				if prev, seen := ids.LoadOrStore(string(body), id); seen && prev != id {
+					t.Errorf("webhook-id %q then %q for one body", prev, id)
 				}
 				ts := r.Header.Get("webhook-timestamp")
 				sec, err := strconv.ParseInt(ts, 10, 64)
@@ -465,4 +466,32 @@ func TestSendConcurrent(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	equal(t, "distinct ids", len(ids), 20)
+}
+
+func TestIDsFollowTheBody(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var ids []string
+	c := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ids = append(ids, r.Header.Get("webhook-id"))
+		mu.Unlock()
+	}))
+	for _, text := range []string{"a", "a", "b"} {
+		if _, err := c.Send(context.Background(), sms.Message{To: "09121234567", Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(ids) != 3 || ids[0] != ids[1] || ids[0] == ids[2] {
+		t.Errorf("ids %v: want the same for a repeat, another for another message", ids)
+	}
+}
+
+func TestNewRefusesShortKeys(t *testing.T) {
+	t.Parallel()
+	for _, secret := range []string{"x", "fifteen-bytes!!", "whsec_" + base64.StdEncoding.EncodeToString([]byte("short"))} {
+		if _, err := webhook.New(webhook.Config{URL: "https://example.com/sms", Secret: secret}); err == nil || strings.Contains(err.Error(), secret) {
+			t.Errorf("%q: %v", secret, err)
+		}
+	}
 }

@@ -23,17 +23,6 @@ import (
 // Providers are the names -sms-provider takes.
 var Providers = []string{"console", "kavenegar", "melipayamak", "parsian", "smsir", "ghasedak", "webhook"}
 
-// Variables are the credential variables of each provider; the first
-// ones listed are required.
-var Variables = map[string][]string{
-	"kavenegar":   {"KAVENEGAR_API_KEY", "KAVENEGAR_SENDER"},
-	"melipayamak": {"MELIPAYAMAK_USERNAME", "MELIPAYAMAK_PASSWORD", "MELIPAYAMAK_FROM"},
-	"parsian":     {"PARSIAN_API_KEY"},
-	"smsir":       {"SMSIR_API_KEY", "SMSIR_LINE_NUMBER"},
-	"ghasedak":    {"GHASEDAK_API_KEY", "GHASEDAK_LINE_NUMBER"},
-	"webhook":     {"CHELSERU_SMS_WEBHOOK_URL", "CHELSERU_SMS_WEBHOOK_SECRET"},
-}
-
 // required are the variables a provider cannot start without.
 var required = map[string][]string{
 	"kavenegar":   {"KAVENEGAR_API_KEY"},
@@ -51,9 +40,13 @@ func Sender(provider, baseURL string, getenv func(string) string, logger *slog.L
 	if !slices.Contains(Providers, provider) {
 		return nil, fmt.Errorf("-sms-provider %q: want one of %s", provider, strings.Join(Providers, ", "))
 	}
+	if provider == "webhook" && baseURL != "" {
+		// -sms-base-url stands in for the webhook's URL.
+		getenv = withDefault(getenv, "CHELSERU_SMS_WEBHOOK_URL", baseURL)
+	}
 	var missing []string
 	for _, v := range required[provider] {
-		if getenv(v) == "" {
+		if strings.TrimSpace(getenv(v)) == "" {
 			missing = append(missing, v)
 		}
 	}
@@ -82,6 +75,15 @@ func Sender(provider, baseURL string, getenv func(string) string, logger *slog.L
 			u = baseURL
 		}
 		return webhook.New(webhook.Config{URL: u, Secret: getenv("CHELSERU_SMS_WEBHOOK_SECRET")})
+	}
+}
+
+func withDefault(getenv func(string) string, name, value string) func(string) string {
+	return func(k string) string {
+		if v := getenv(k); v != "" || k != name {
+			return v
+		}
+		return value
 	}
 }
 
