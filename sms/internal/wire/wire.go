@@ -27,12 +27,17 @@ const (
 	UserAgent = "chelseru-go (+https://github.com/chelseru/chelseru-go)"
 )
 
-// NewHTTPClient returns the default client of a provider: a 10 s timeout
-// and no redirects (an API that redirects is misconfigured, and a redirect
-// could carry a credential elsewhere).
+// NewHTTPClient returns the default client of a provider: a 10 s timeout,
+// no redirects (an API that redirects is misconfigured, and a redirect
+// could carry a credential elsewhere), and a connection pool of its own.
 func NewHTTPClient() *http.Client {
+	var transport http.RoundTripper = http.DefaultTransport
+	if t, ok := transport.(*http.Transport); ok {
+		transport = t.Clone()
+	}
 	return &http.Client{
-		Timeout: DefaultTimeout,
+		Transport: transport,
+		Timeout:   DefaultTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
