@@ -55,11 +55,16 @@ func (e Envelope) Slim() Envelope {
 
 // Broker carries envelopes between the hubs of server instances. A hub
 // calls Run once, then Subscribe when its first socket of a room connects
-// and Unsubscribe when its last one leaves. Delivery may be at most once
-// and out of order: hubs put messages in sequence order and read what they
-// missed from the store. Implementations must be safe for concurrent use;
-// if one also has Close(context.Context) error, the Service's Close calls
-// it.
+// and Unsubscribe when its last one leaves. Delivery is at most once (never
+// twice) and may be out of order: hubs put messages in sequence order and
+// read what they missed from the store. Once Subscribe returns nil,
+// envelopes published afterwards are delivered, or reconnected is called
+// when delivery resumes; a failed Subscribe may leave the room subscribed,
+// and Unsubscribe cleans that up. deliver may be called from several
+// goroutines at once. After Run returns the broker is done.
+// Implementations must be safe for concurrent use; if one also has
+// Close(context.Context) error, the Service's Close calls it (it may be
+// called twice).
 type Broker interface {
 	// Publish sends env to every hub subscribed to env.Room, this one
 	// included.

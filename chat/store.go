@@ -66,7 +66,8 @@ type MessageStore interface {
 	// sequence number and setting the room's LastMessageAt, all at once.
 	// When m.ClientID is set and its sender already stored a message with
 	// it in the room, nothing is stored and that message is returned with
-	// created false.
+	// created false. A room that does not exist is an error wrapping
+	// ErrNotFound.
 	AddMessage(ctx context.Context, m Message) (stored Message, created bool, err error)
 	// Message returns the message with id.
 	Message(ctx context.Context, id int64) (m Message, found bool, err error)

@@ -294,3 +294,47 @@ func (b *Body) Scalar(name string) (s string, ok bool, err error) {
 	}
 	return s, ok, err
 }
+
+var errNotIntList = errors.New("must be a list of integers")
+
+// IntList returns the named field as integers: a JSON array of integers
+// (numbers or decimal strings), or in a form every value of the field (or
+// one value with commas). An absent field is an empty list.
+func (b *Body) IntList(name string) ([]int64, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var texts []string
+	if b.json != nil {
+		raw, ok := b.json[name]
+		if !ok || string(raw) == "null" {
+			return nil, nil
+		}
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, errNotIntList
+		}
+		for _, it := range items {
+			s := string(it)
+			if len(it) > 0 && it[0] == '"' {
+				if json.Unmarshal(it, &s) != nil {
+					return nil, errNotIntList
+				}
+			}
+			texts = append(texts, s)
+		}
+	} else {
+		for _, v := range b.form[name] {
+			texts = append(texts, strings.Split(v, ",")...)
+		}
+	}
+	out := make([]int64, 0, len(texts))
+	for _, t := range texts {
+		n, err := parseInt(t)
+		if err != nil {
+			return nil, errNotIntList
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

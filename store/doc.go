@@ -4,8 +4,10 @@
 // the same code.
 //
 // It also keeps the SMS log (sms.LogStore), the SMS outbox
-// (outbox.Store) and fixed-window rate limits that hold across server
-// instances (Store.Hit).
+// (outbox.Store), fixed-window rate limits that hold across server
+// instances (Store.Hit), and chat: rooms, members and messages
+// (chat.Store), who is connected where (chat.Presence), and the users the
+// chat shows (chat.Users).
 //
 // The host opens the database with the driver it wants and hands the
 // *gorm.DB over; this package imports no driver:
@@ -18,8 +20,9 @@
 //
 // Every table name starts with Config.TablePrefix (default "chelseru_"),
 // so the tables sit beside the host's own: users, otp_codes, sessions,
-// sms_log, sms_outbox, rate_limits, and schema_migrations, which records
-// the applied migrations.
+// sms_log, sms_outbox, rate_limits, chat_rooms, chat_members,
+// chat_messages, chat_presence, and schema_migrations, which records the
+// applied migrations.
 // Migrate applies the missing ones in order, each in a transaction;
 // several instances may call it at once.
 //
@@ -37,4 +40,12 @@
 // A Store is safe for concurrent use. The conditional statements behind
 // auth.Codes (use a code once, count wrong tries) and session rotation are
 // single atomic statements on both databases.
+//
+// The messages of a chat room get increasing ids and gapless sequence
+// numbers in the order they commit, however many instances add them at
+// once: on PostgreSQL AddMessage is one statement that advances the
+// room's counter under its row lock and inserts the message; on SQLite it
+// is a transaction of the same two steps. One direct room per pair of
+// users holds under concurrent DirectRoom calls: a unique index
+// arbitrates, and the room comes with its two memberships at once.
 package store

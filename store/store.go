@@ -41,6 +41,7 @@ type Store struct {
 	prefix  string
 	q       queries
 	sq      smsQueries
+	chat    *chatQueries
 	hits    atomic.Int64 // rate-limit hits, for sweeping
 	owned   bool         // opened by Open, closed by Close
 }
@@ -74,7 +75,8 @@ func New(db *gorm.DB, cfg Config) (*Store, error) {
 	// The Store runs a small fixed set of statements: prepare each once
 	// per connection instead of on every call.
 	db = db.Session(&gorm.Session{PrepareStmt: true})
-	return &Store{db: db, dialect: d, prefix: prefix, q: newQueries(prefix), sq: newSMSQueries(prefix, d.name == "postgres")}, nil
+	return &Store{db: db, dialect: d, prefix: prefix, q: newQueries(prefix), sq: newSMSQueries(prefix, d.name == "postgres"),
+		chat: newChatQueries(prefix, d.name == "postgres")}, nil
 }
 
 // Open opens a database with a gorm dialector (sqlite.Open(path),
@@ -271,6 +273,64 @@ var migrations = []struct {
 		)`,
 		`CREATE INDEX {p}sms_outbox_due ON {p}sms_outbox (status, next_attempt_at)`,
 	}},
+	{3, []string{
+		// Chat. user_1 < user_2 are the users of a direct room, 0 for a
+		// group room; last_seq is the seq of the room's newest message.
+		`CREATE TABLE {p}chat_rooms (
+			id {id},
+			kind TEXT NOT NULL,
+			user_1 BIGINT NOT NULL DEFAULT 0,
+			user_2 BIGINT NOT NULL DEFAULT 0,
+			name TEXT NOT NULL DEFAULT '',
+			descriptions TEXT NOT NULL DEFAULT '',
+			avatar TEXT NOT NULL DEFAULT '',
+			status INTEGER NOT NULL DEFAULT 1,
+			last_seq BIGINT NOT NULL DEFAULT 0,
+			created_at {ts} NOT NULL,
+			last_message_at {ts}
+		)`,
+		// One direct room per pair: DirectRoom's upsert arbitrates on it.
+		`CREATE UNIQUE INDEX {p}chat_rooms_direct ON {p}chat_rooms (user_1, user_2) WHERE kind = 'direct'`,
+		`CREATE TABLE {p}chat_members (
+			room_id BIGINT NOT NULL REFERENCES {p}chat_rooms (id) ON DELETE CASCADE,
+			user_id BIGINT NOT NULL,
+			role TEXT NOT NULL,
+			banned BOOLEAN NOT NULL DEFAULT FALSE,
+			pinned BOOLEAN NOT NULL DEFAULT FALSE,
+			last_read BIGINT NOT NULL DEFAULT 0,
+			joined_at {ts} NOT NULL,
+			PRIMARY KEY (room_id, user_id)
+		)`,
+		`CREATE INDEX {p}chat_members_user ON {p}chat_members (user_id)`,
+		`CREATE TABLE {p}chat_messages (
+			id {id},
+			room_id BIGINT NOT NULL REFERENCES {p}chat_rooms (id) ON DELETE CASCADE,
+			seq BIGINT NOT NULL,
+			sender_id BIGINT NOT NULL,
+			text TEXT NOT NULL DEFAULT '',
+			client_id TEXT NOT NULL DEFAULT '',
+			created_at {ts} NOT NULL,
+			edited_at {ts},
+			deleted_at {ts},
+			UNIQUE (room_id, seq)
+		)`,
+		// Pages and unread counts go by id within a room.
+		`CREATE INDEX {p}chat_messages_room_id ON {p}chat_messages (room_id, id)`,
+		// A sender's retry with the same client id fails on this index
+		// and gets the stored message back.
+		`CREATE UNIQUE INDEX {p}chat_messages_client ON {p}chat_messages (room_id, sender_id, client_id) WHERE client_id <> ''`,
+		// Presence has no foreign key: a record of a room deleted meanwhile
+		// is harmless, and it expires.
+		`CREATE TABLE {p}chat_presence (
+			room_id BIGINT NOT NULL,
+			user_id BIGINT NOT NULL,
+			instance TEXT NOT NULL,
+			conns INTEGER NOT NULL,
+			expires_at {ts} NOT NULL,
+			PRIMARY KEY (room_id, user_id, instance)
+		)`,
+		`CREATE INDEX {p}chat_presence_instance ON {p}chat_presence (instance)`,
+	}},
 }
 
 // Migrate creates or upgrades the tables. It is safe to call on every
@@ -317,7 +377,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Drop removes every table of the Store, data included: for tests and
 // tear-downs, never for production.
 func (s *Store) Drop(ctx context.Context) error {
-	for _, t := range []string{"sms_outbox", "rate_limits", "sms_log", "sessions", "otp_codes", "users", "schema_migrations"} {
+	for _, t := range []string{"chat_presence", "chat_messages", "chat_members", "chat_rooms", "sms_outbox", "rate_limits", "sms_log", "sessions", "otp_codes", "users", "schema_migrations"} {
 		if err := s.db.WithContext(ctx).Exec("DROP TABLE IF EXISTS " + s.prefix + t).Error; err != nil {
 			return fmt.Errorf("store: drop %s: %w", t, err)
 		}

@@ -18,12 +18,14 @@
 //	-otp-template     send codes through this template (an id, or a name of -sms-templates); plain text when empty
 //	-sms-templates    template names and ids, "T1=100,T2=200", as django-chelseru's TEMPLATES
 //	-staff            comma-separated mobile numbers whose users are staff (may use message/send/)
-//	-rate-limits      "off" turns the message/send/ limit off (development, benchmarks) (default "on")
+//	-rate-limits      "off" turns the message/send/ limit and the chat's per-socket rate off (development, benchmarks) (default "on")
+//	-broker           memory, redis://host:port/db, or postgres (the -db database) (default "memory")
+//	-allowed-origins  comma-separated Origin hosts (path.Match patterns) whose browsers may open chat sockets, beside the server's own
 //
 // Provider credentials come from variables only: KAVENEGAR_API_KEY,
 // KAVENEGAR_SENDER, MELIPAYAMAK_USERNAME, MELIPAYAMAK_PASSWORD,
 // MELIPAYAMAK_FROM, PARSIAN_API_KEY, SMSIR_API_KEY, SMSIR_LINE_NUMBER,
-// GHASEDAK_API_KEY, GHASEDAK_LINE_NUMBER, CHELSERU_SMS_WEBHOOK_URL and
+// GHASEDAK_API_KEY, CHELSERU_SMS_WEBHOOK_URL and
 // CHELSERU_SMS_WEBHOOK_SECRET.
 package main
 
@@ -44,12 +46,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
 	"github.com/chelseru/chelseru-go/auth"
+	"github.com/chelseru/chelseru-go/chat"
+	"github.com/chelseru/chelseru-go/chat/pgbroker"
+	"github.com/chelseru/chelseru-go/chat/redisbroker"
 	"github.com/chelseru/chelseru-go/examples/internal/smsconfig"
 	"github.com/chelseru/chelseru-go/httpx"
 	"github.com/chelseru/chelseru-go/session"
@@ -84,6 +90,8 @@ type options struct {
 	smsTemplates   string
 	staff          string
 	rateLimits     string
+	broker         string
+	allowedOrigins string
 }
 
 // parseFlags reads the flags, falling back to CHELSERU_* variables for
@@ -102,7 +110,9 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 	fs.StringVar(&o.otpTemplate, "otp-template", "", "send codes through this template id or name (plain text when empty)")
 	fs.StringVar(&o.smsTemplates, "sms-templates", "", `template names and ids, "T1=100,T2=200"`)
 	fs.StringVar(&o.staff, "staff", "", "comma-separated mobile numbers whose users are staff")
-	fs.StringVar(&o.rateLimits, "rate-limits", "on", `"off" turns the message/send/ limit off`)
+	fs.StringVar(&o.rateLimits, "rate-limits", "on", `"off" turns the message/send/ limit and the chat's socket rate off`)
+	fs.StringVar(&o.broker, "broker", "memory", "chat broker: memory, redis://host:port/db, or postgres (the -db database)")
+	fs.StringVar(&o.allowedOrigins, "allowed-origins", "", "comma-separated Origin hosts that may open chat sockets, beside the server's own")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "usage: server [flags]\n\nEvery flag -some-name falls back to the variable CHELSERU_SOME_NAME.\n\n")
 		fs.PrintDefaults()
@@ -140,6 +150,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	}
 	if o.rateLimits != "on" && o.rateLimits != "off" {
 		return fmt.Errorf("-rate-limits %q: want on or off", o.rateLimits)
+	}
+	if o.broker == "postgres" && !isPostgres(o.db) {
+		return errors.New("-broker postgres uses the -db database, which must then be PostgreSQL")
+	}
+	if o.broker != "memory" && o.broker != "postgres" && !strings.HasPrefix(o.broker, "redis://") && !strings.HasPrefix(o.broker, "rediss://") {
+		return fmt.Errorf("-broker %q: want memory, redis://host:port/db or postgres", o.broker)
 	}
 
 	db, err := openDB(o.db)
@@ -219,10 +235,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		return err
 	}
 
+	broker, err := openBroker(o.broker, o.db)
+	if err != nil {
+		return err
+	}
+	chatCfg := chat.Config{Auth: authn, Store: st, Users: st, Broker: broker, Logger: logger, AllowedOrigins: splitList(o.allowedOrigins)}
+	if o.rateLimits == "off" {
+		chatCfg.Rate = -1
+	}
+	rooms, err := chat.New(chatCfg)
+	if err != nil {
+		return err
+	}
+	chatCtx, stopChat := context.WithCancel(context.Background())
+	defer stopChat()
+	chatDone := make(chan error, 1)
+	go func() { chatDone <- rooms.Run(chatCtx) }()
+
 	// The API is all this server serves, so the router is the whole
 	// handler: every path, even outside the prefix, gets a JSON answer
 	// (a ServeMux would redirect /api to /api/ and clean // with a 307).
-	api := httpx.Router(o.prefix, authn, messages)
+	api := httpx.Router(o.prefix, authn, messages, rooms)
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -235,7 +268,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "api", o.prefix, "db", describeDB(o.db), "sms", o.smsProvider)
+	logger.Info("serving", "addr", ln.Addr().String(), "api", o.prefix, "db", describeDB(o.db), "sms", o.smsProvider, "broker", describeDB(o.broker))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -250,10 +283,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+	err = srv.Shutdown(shutdownCtx)
+	// Chat sockets are not the HTTP server's any more: end them with 1001.
+	err = errors.Join(err, rooms.Close(shutdownCtx))
+	stopChat()
+	<-chatDone
+	return err
+}
+
+// openBroker makes the chat broker of -broker.
+func openBroker(name, db string) (chat.Broker, error) {
+	switch {
+	case name == "memory":
+		return chat.NewMemoryBroker(), nil
+	case name == "postgres":
+		return pgbroker.New(pgbroker.Config{DSN: db})
+	default:
+		opts, err := redis.ParseURL(name)
+		if err != nil {
+			return nil, fmt.Errorf("-broker: %w", err)
+		}
+		return redisbroker.New(redisbroker.Config{Client: redis.NewClient(opts)})
 	}
-	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // markStaff makes the users of the numbers in list staff, and returns the

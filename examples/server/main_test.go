@@ -25,7 +25,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := options{addr: ":9000", db: "flag.db", prefix: "/v1/", smsProvider: "console", rateLimits: "on"}
+	want := options{addr: ":9000", db: "flag.db", prefix: "/v1/", smsProvider: "console", rateLimits: "on", broker: "memory"}
 	if o != want {
 		t.Errorf("options %+v, want %+v (flags beat variables, variables beat defaults)", o, want)
 	}
@@ -33,7 +33,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o != (options{addr: ":8000", db: "chelseru.db", prefix: "/api/", smsProvider: "console", rateLimits: "on"}) {
+	if o != (options{addr: ":8000", db: "chelseru.db", prefix: "/api/", smsProvider: "console", rateLimits: "on", broker: "memory"}) {
 		t.Errorf("defaults %+v", o)
 	}
 	if _, err := parseFlags([]string{"-nope"}, getenv, io.Discard); err == nil {

@@ -1,0 +1,382 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/chelseru/chelseru-go/auth"
+	"github.com/chelseru/chelseru-go/httpx"
+)
+
+// Close codes of the contract (API-CONTRACT section 7) beyond RFC 6455's.
+const (
+	CloseTokenExpired = 4001 // token expired, session revoked or logged out
+	CloseRemoved      = 4003 // banned or removed from the room
+	CloseRoomDeleted  = 4004
+	CloseRateLimited  = 4008
+	CloseTooSlow      = 4009 // the send queue overflowed
+)
+
+// writeTimeout bounds one frame's write.
+const writeTimeout = 10 * time.Second
+
+// conn is one WebSocket: one room, one user.
+type conn struct {
+	s       *Service
+	ws      *websocket.Conn
+	user    auth.User
+	session string
+	token   string
+	expires time.Time
+	room    int64
+	hubRoom *hubRoom
+	limiter *rate.Limiter
+
+	mu      sync.Mutex
+	queue   []*frame // waiting for the writer; nil while idle
+	closing bool
+	wake    chan struct{} // a frame is queued
+	done    chan struct{} // closed when the socket is closing
+	once    sync.Once
+	cancel  context.CancelFunc // ends the socket's context
+}
+
+// serveSocket is GET chat/{room_id}/: the WebSocket of one room.
+func (s *Service) serveSocket(w http.ResponseWriter, r *http.Request) {
+	roomID, err := strconv.ParseInt(r.PathValue("room_id"), 10, 64)
+	if err != nil || roomID <= 0 {
+		httpx.WriteError(w, r, httpx.NewError(http.StatusNotFound, httpx.CodeNotFound, "Not found."))
+		return
+	}
+	token, subprotocol := socketToken(r)
+	ident, claims, err := s.cfg.Auth.Authenticate(r.Context(), token)
+	if err != nil {
+		if errors.Is(err, auth.ErrInvalidToken) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+			httpx.WriteError(w, r, httpx.NewError(http.StatusUnauthorized, httpx.CodeUnauthorized, "Given token not valid for any token type"))
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	if _, _, err := s.access(r.Context(), ident.User.ID, roomID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !s.originAllowed(r) {
+		httpx.WriteError(w, r, httpx.NewError(http.StatusForbidden, httpx.CodeForbidden, "This Origin may not open a socket."))
+		return
+	}
+	var after int64
+	if a := r.URL.Query().Get("after"); a != "" {
+		if after, err = strconv.ParseInt(a, 10, 64); err != nil || after < 0 {
+			httpx.WriteError(w, r, httpx.FieldError(httpx.CodeInvalidRequest, map[string]string{"after": "must be a message id"}))
+			return
+		}
+	}
+	select {
+	case <-s.running:
+	default:
+		httpx.WriteError(w, r, httpx.NewError(http.StatusServiceUnavailable, "unavailable", "Chat is not running."))
+		return
+	}
+
+	opts := &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled}
+	if subprotocol {
+		opts.Subprotocols = []string{"bearer"}
+	}
+	ws, err := websocket.Accept(w, r, opts)
+	if err != nil {
+		return // Accept has answered
+	}
+	ws.SetReadLimit(s.cfg.ReadLimit)
+	c := &conn{
+		s: s, ws: ws, user: ident.User, session: ident.Session.ID, token: token,
+		expires: time.Unix(claims.ExpiresAt, 0), room: roomID,
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+	if s.cfg.Rate > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(s.cfg.Rate), max(1, int(2*s.cfg.Rate)))
+	}
+	// The socket outlives the request: it has a context of its own.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	c.cancel = cancel
+	if err := s.hub.join(ctx, c); err != nil {
+		code := websocket.StatusInternalError
+		if errors.Is(err, errShuttingDown) {
+			code = websocket.StatusGoingAway
+		}
+		ws.Close(code, "could not join the room")
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { c.writeLoop(ctx, after) })
+	c.readLoop(ctx)
+	c.closeWith(websocket.StatusNormalClosure, "")
+	cancel()
+	wg.Wait()
+	s.hub.leave(c)
+}
+
+// socketToken finds the access token: the subprotocol pair "bearer,
+// <token>" (subprotocol is then true), the Authorization header, or the
+// token query parameter (compat).
+func socketToken(r *http.Request) (token string, subprotocol bool) {
+	var protos []string
+	for _, h := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(h, ",") {
+			protos = append(protos, strings.TrimSpace(p))
+		}
+	}
+	for i, p := range protos {
+		if strings.EqualFold(p, "bearer") && i+1 < len(protos) {
+			return protos[i+1], true
+		}
+	}
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:]), false
+	}
+	return r.URL.Query().Get("token"), false
+}
+
+// originAllowed: no Origin (not a browser), the server's own host, or an
+// allowed pattern.
+func (s *Service) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, p := range s.cfg.AllowedOrigins {
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// enqueue queues f for the writer, never blocking: a full queue closes
+// the socket with 4009.
+func (c *conn) enqueue(f *frame) {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.queue) >= c.s.cfg.SendQueue {
+		c.mu.Unlock()
+		go c.closeWith(CloseTooSlow, "too slow: the send queue overflowed")
+		return
+	}
+	c.queue = append(c.queue, f)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take hands the writer everything queued.
+func (c *conn) take() []*frame {
+	c.mu.Lock()
+	q := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	return q
+}
+
+// closeWith closes the socket once, with a code and reason.
+func (c *conn) closeWith(code websocket.StatusCode, reason string) {
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.closing = true
+		c.queue = nil
+		c.mu.Unlock()
+		close(c.done)
+		// Close waits for the peer's answer: not on the caller's time, and
+		// not for long: a peer that does not answer loses the socket after
+		// closeGrace.
+		go c.ws.Close(code, reason)
+		if c.cancel != nil {
+			time.AfterFunc(closeGrace, c.cancel)
+		}
+	})
+}
+
+// closeGrace is how long a closing socket waits for the peer's close.
+const closeGrace = time.Second
+
+// writeLoop is the socket's only writer: the replay of what the client
+// missed, then the live frames, pings, and the token's expiry.
+func (c *conn) writeLoop(ctx context.Context, after int64) {
+	replayed, ok := c.replay(ctx, after)
+	if !ok {
+		return
+	}
+	ping := time.NewTicker(c.s.cfg.PingInterval)
+	defer ping.Stop()
+	expiry := time.NewTimer(time.Until(c.expires))
+	defer expiry.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.wake:
+			for _, f := range c.take() {
+				if f.seq != 0 && f.seq <= replayed {
+					continue // the replay sent it
+				}
+				if !c.write(ctx, f.data) {
+					return
+				}
+			}
+		case <-ping.C:
+			if _, _, err := c.s.cfg.Auth.Authenticate(ctx, c.token); errors.Is(err, auth.ErrInvalidToken) {
+				c.closeWith(CloseTokenExpired, "session ended")
+				return
+			}
+			go func() {
+				pctx, cancel := context.WithTimeout(ctx, writeTimeout)
+				defer cancel()
+				if err := c.ws.Ping(pctx); err != nil && ctx.Err() == nil {
+					c.closeWith(websocket.StatusPolicyViolation, "no pong")
+				}
+			}()
+		case <-expiry.C:
+			c.closeWith(CloseTokenExpired, "token expired")
+			return
+		}
+	}
+}
+
+func (c *conn) write(ctx context.Context, data []byte) bool {
+	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	err := c.ws.Write(wctx, websocket.MessageText, data)
+	cancel()
+	if err != nil {
+		c.closeWith(websocket.StatusAbnormalClosure, "")
+		return false
+	}
+	return true
+}
+
+// replayBatch is the page size of a replay.
+const replayBatch = 200
+
+// replay sends the room's messages after the id after, in order, and
+// returns the sequence number of the last one.
+func (c *conn) replay(ctx context.Context, after int64) (int64, bool) {
+	if after <= 0 {
+		return 0, true
+	}
+	var last int64
+	for {
+		msgs, err := c.s.store.Messages(ctx, c.room, Page{After: after, Limit: replayBatch})
+		if err != nil {
+			c.s.cfg.Logger.WarnContext(ctx, "chat: replay", "room", c.room, "err", err)
+			c.closeWith(websocket.StatusInternalError, "could not read the room's history")
+			return 0, false
+		}
+		for _, env := range c.s.hub.envelopes(ctx, msgs) {
+			if !c.write(ctx, frameOf(env).data) {
+				return 0, false
+			}
+			after, last = env.ID, env.Seq
+		}
+		if len(msgs) < replayBatch {
+			return last, true
+		}
+	}
+}
+
+// inFrame is a client-to-server frame.
+type inFrame struct {
+	Type      string  `json:"type"`
+	Message   *string `json:"message"`
+	ClientID  string  `json:"client_id"`
+	MessageID int64   `json:"message_id"`
+}
+
+// readLoop reads the client's frames until the socket closes.
+func (c *conn) readLoop(ctx context.Context) {
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			return // closed; an oversize frame was closed with 1009 by Read
+		}
+		if typ != websocket.MessageText {
+			c.closeWith(websocket.StatusUnsupportedData, "binary frames are not accepted")
+			return
+		}
+		if c.limiter != nil && !c.limiter.Allow() {
+			c.closeWith(CloseRateLimited, "message rate limit exceeded")
+			return
+		}
+		var in inFrame
+		if err := json.Unmarshal(data, &in); err != nil {
+			c.enqueue(errorFrame("invalid_json", "The frame is not a JSON object of the expected shape."))
+			continue
+		}
+		c.handle(ctx, in)
+	}
+}
+
+func (c *conn) handle(ctx context.Context, in inFrame) {
+	s := c.s
+	switch {
+	case (in.Type == "" || in.Type == EventMessage) && in.Message != nil:
+		m, created, err := s.Post(ctx, c.user, c.room, *in.Message, in.ClientID)
+		if err == nil && !created {
+			// A repeat: answer with the stored message, to this socket only.
+			c.enqueue(frameOf(Envelope{Type: EventMessage, Room: c.room, ID: m.ID, UserID: c.user.ID,
+				Username: c.user.Username, Text: m.Text, ClientID: m.ClientID, At: m.CreatedAt}))
+		}
+		c.refuse(ctx, err)
+	case in.Type == EventTyping:
+		s.publish(ctx, Envelope{Type: EventTyping, Room: c.room, UserID: c.user.ID, Username: c.user.Username})
+	case in.Type == EventRead:
+		c.refuse(ctx, s.MarkRead(ctx, c.user.ID, c.room, in.MessageID))
+	case in.Type == "" || in.Type == EventMessage:
+		c.enqueue(errorFrame(httpx.CodeInvalidRequest, "message: this field is required and must be a string"))
+	default:
+		c.enqueue(errorFrame(httpx.CodeInvalidRequest, "Unknown frame type."))
+	}
+}
+
+// refuse answers a frame the server refused with an error frame, or a
+// close when the user may no longer be in the room.
+func (c *conn) refuse(ctx context.Context, err error) {
+	var fe *FieldError
+	switch {
+	case err == nil:
+	case errors.As(err, &fe):
+		c.enqueue(errorFrame(httpx.CodeInvalidRequest, fe.Field+": "+fe.Problem))
+	case errors.Is(err, ErrRoomClosed):
+		c.enqueue(errorFrame("room_closed", "The room is closed to new messages."))
+	case errors.Is(err, ErrNotFound):
+		c.closeWith(CloseRemoved, "not a member of the room")
+	case errors.Is(err, ErrForbidden):
+		c.enqueue(errorFrame(httpx.CodeForbidden, "You may not do that in this room."))
+	default:
+		c.s.cfg.Logger.ErrorContext(ctx, "chat: socket frame", "room", c.room, "err", err)
+		c.enqueue(errorFrame(httpx.CodeInternal, "An internal error occurred."))
+	}
+}
