@@ -35,6 +35,7 @@ const writeTimeout = 10 * time.Second
 type conn struct {
 	s       *Service
 	ws      *websocket.Conn
+	net     *batchConn // ws's connection: the writer's frames flush together
 	user    auth.User
 	session string
 	token   string
@@ -96,13 +97,14 @@ func (s *Service) serveSocket(w http.ResponseWriter, r *http.Request) {
 	if subprotocol {
 		opts.Subprotocols = []string{"bearer"}
 	}
-	ws, err := websocket.Accept(w, r, opts)
+	bw := &batchWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(bw, r, opts)
 	if err != nil {
 		return // Accept has answered
 	}
 	ws.SetReadLimit(s.cfg.ReadLimit)
 	c := &conn{
-		s: s, ws: ws, user: ident.User, session: ident.Session.ID, token: token,
+		s: s, ws: ws, net: bw.conn, user: ident.User, session: ident.Session.ID, token: token,
 		expires: time.Unix(claims.ExpiresAt, 0), room: roomID,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
@@ -240,13 +242,17 @@ func (c *conn) writeLoop(ctx context.Context, after int64) {
 		case <-c.done:
 			return
 		case <-c.wake:
+			c.net.hold()
 			for _, f := range c.take() {
 				if f.seq != 0 && f.seq <= replayed {
 					continue // the replay sent it
 				}
-				if !c.write(ctx, f.data) {
+				if !c.write(f.data) {
 					return
 				}
+			}
+			if !c.flush() {
+				return
 			}
 		case <-ping.C:
 			if _, _, err := c.s.cfg.Auth.Authenticate(ctx, c.token); errors.Is(err, auth.ErrInvalidToken) {
@@ -267,11 +273,21 @@ func (c *conn) writeLoop(ctx context.Context, after int64) {
 	}
 }
 
-func (c *conn) write(ctx context.Context, data []byte) bool {
-	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	err := c.ws.Write(wctx, websocket.MessageText, data)
-	cancel()
-	if err != nil {
+// write adds a frame to the writer's batch, which must be held: the
+// frame goes out, under writeTimeout, when flush sends the batch. (So the
+// library's own per-write timer is not needed: its context never ends.)
+func (c *conn) write(data []byte) bool {
+	if err := c.ws.Write(context.Background(), websocket.MessageText, data); err != nil {
+		_ = c.net.flush(writeTimeout) // end the hold, so that the close frame goes out
+		c.closeWith(websocket.StatusAbnormalClosure, "")
+		return false
+	}
+	return true
+}
+
+// flush sends the writer's batch.
+func (c *conn) flush() bool {
+	if err := c.net.flush(writeTimeout); err != nil {
 		c.closeWith(websocket.StatusAbnormalClosure, "")
 		return false
 	}
@@ -295,11 +311,15 @@ func (c *conn) replay(ctx context.Context, after int64) (int64, bool) {
 			c.closeWith(websocket.StatusInternalError, "could not read the room's history")
 			return 0, false
 		}
+		c.net.hold()
 		for _, env := range c.s.hub.envelopes(ctx, msgs) {
-			if !c.write(ctx, frameOf(env).data) {
+			if !c.write(frameOf(env).data) {
 				return 0, false
 			}
 			after, last = env.ID, env.Seq
+		}
+		if !c.flush() {
+			return 0, false
 		}
 		if len(msgs) < replayBatch {
 			return last, true

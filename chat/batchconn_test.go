@@ -1,0 +1,71 @@
+package chat
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestBatchConnGathersUntilFlush(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	b := &batchConn{Conn: server}
+	defer b.Close()
+
+	got := make(chan []byte, 1)
+	go func() {
+		data, _ := io.ReadAll(client)
+		got <- data
+	}()
+
+	b.hold()
+	for _, p := range []string{"one ", "two ", "three "} {
+		if n, err := b.Write([]byte(p)); err != nil || n != len(p) {
+			t.Fatalf("held Write(%q) = %d, %v", p, n, err)
+		}
+	}
+	if err := b.flush(time.Second); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	if b.buf != nil {
+		t.Error("a flushed batchConn still holds a buffer")
+	}
+	// Not held: straight through, after what was flushed.
+	if _, err := b.Write([]byte("four")); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	// A flush with nothing held sends nothing and fails nothing.
+	if err := b.flush(time.Second); err != nil {
+		t.Fatalf("empty flush: %v", err)
+	}
+	b.Close()
+	if data := string(<-got); data != "one two three four" {
+		t.Errorf("peer read %q", data)
+	}
+}
+
+func TestBatchConnFlushTimesOut(t *testing.T) {
+	server, client := net.Pipe() // unbuffered: a write waits for a read that never comes
+	defer client.Close()
+	b := &batchConn{Conn: server}
+	defer b.Close()
+	b.hold()
+	_, _ = b.Write([]byte("never read"))
+	start := time.Now()
+	err := b.flush(50 * time.Millisecond)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("flush to a peer that does not read: %v, want a deadline error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("flush took %v", d)
+	}
+	// The deadline was the flush's only: the next write is not refused
+	// for it.
+	go func() { _, _ = io.ReadFull(client, make([]byte, 2)) }()
+	if _, err := b.Write([]byte("ok")); err != nil {
+		t.Errorf("Write after a timed-out flush: %v", err)
+	}
+}
