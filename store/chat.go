@@ -211,6 +211,31 @@ func (s *Store) sqliteTx(ctx context.Context, fn func(tx *sql.Tx) error) (err er
 	return tx.Commit()
 }
 
+// prepared returns q prepared on SQLite's database, once for the store's
+// life: the chat's hot statements skip a prepare on every call. It must be
+// called outside a transaction (the one connection would be taken); a
+// transaction uses the statement through tx.StmtContext, which finds it
+// prepared on that connection. No lock is held while preparing: two
+// callers racing on a cold statement each prepare, and one is kept.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlDB.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		_ = st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
@@ -219,6 +244,12 @@ func scanRoom(sc scanner) (r roomRow, err error) {
 	err = sc.Scan(&r.ID, &r.Kind, &r.User1, &r.User2, &r.Name, &r.Descriptions, &r.Avatar, &r.Status, &r.LastSeq,
 		&r.CreatedAt, &r.LastMessageAt)
 	return r, err
+}
+
+// scanMember reads the memberColumns of a row.
+func scanMember(sc scanner) (m memberRow, err error) {
+	err = sc.Scan(&m.RoomID, &m.UserID, &m.Role, &m.Banned, &m.Pinned, &m.LastRead, &m.JoinedAt)
+	return m, err
 }
 
 // scanMessage reads the messageColumns of a row.
@@ -470,6 +501,20 @@ func (s *Store) createGroupRoomInTx(ctx context.Context, r chat.Room, status cha
 
 // Room implements chat.RoomStore.
 func (s *Store) Room(ctx context.Context, id int64) (chat.Room, bool, error) {
+	if !s.postgres() {
+		st, err := s.prepared(ctx, s.cq().getRoom)
+		if err != nil {
+			return chat.Room{}, false, fmt.Errorf("store: room: %w", err)
+		}
+		r, err := scanRoom(st.QueryRowContext(ctx, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return chat.Room{}, false, nil
+		}
+		if err != nil {
+			return chat.Room{}, false, fmt.Errorf("store: room: %w", err)
+		}
+		return r.room(), true, nil
+	}
 	var rows []roomRow
 	if err := s.db.WithContext(ctx).Raw(s.cq().getRoom, id).Scan(&rows).Error; err != nil {
 		return chat.Room{}, false, fmt.Errorf("store: room: %w", err)
@@ -519,6 +564,20 @@ func (s *Store) DeleteRoom(ctx context.Context, id int64) error {
 
 // Membership implements chat.MemberStore.
 func (s *Store) Membership(ctx context.Context, roomID, userID int64) (chat.Membership, bool, error) {
+	if !s.postgres() {
+		st, err := s.prepared(ctx, s.cq().getMember)
+		if err != nil {
+			return chat.Membership{}, false, fmt.Errorf("store: membership: %w", err)
+		}
+		m, err := scanMember(st.QueryRowContext(ctx, roomID, userID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return chat.Membership{}, false, nil
+		}
+		if err != nil {
+			return chat.Membership{}, false, fmt.Errorf("store: membership: %w", err)
+		}
+		return m.membership(), true, nil
+	}
 	var rows []memberRow
 	if err := s.db.WithContext(ctx).Raw(s.cq().getMember, roomID, userID).Scan(&rows).Error; err != nil {
 		return chat.Membership{}, false, fmt.Errorf("store: membership: %w", err)
@@ -613,16 +672,23 @@ func (s *Store) AddMessage(ctx context.Context, m chat.Message) (chat.Message, b
 	if s.postgres() {
 		err = s.db.WithContext(ctx).Raw(s.cq().addMessage, at, m.RoomID, m.SenderID, m.Text, m.ClientID, at).Scan(&rows).Error
 	} else {
+		var bump, insert *sql.Stmt
+		if bump, err = s.prepared(ctx, s.cq().bumpRoom); err != nil {
+			return chat.Message{}, false, fmt.Errorf("store: add message: %w", err)
+		}
+		if insert, err = s.prepared(ctx, s.cq().insertMessage); err != nil {
+			return chat.Message{}, false, fmt.Errorf("store: add message: %w", err)
+		}
 		err = s.sqliteTx(ctx, func(tx *sql.Tx) error {
 			var seq int64
-			err := tx.QueryRowContext(ctx, s.cq().bumpRoom, at, at, m.RoomID).Scan(&seq)
+			err := tx.StmtContext(ctx, bump).QueryRowContext(ctx, at, at, m.RoomID).Scan(&seq)
 			if errors.Is(err, sql.ErrNoRows) {
 				return nil // no such room
 			}
 			if err != nil {
 				return err
 			}
-			r, err := scanMessage(tx.QueryRowContext(ctx, s.cq().insertMessage, m.RoomID, seq, m.SenderID, m.Text, m.ClientID, at))
+			r, err := scanMessage(tx.StmtContext(ctx, insert).QueryRowContext(ctx, m.RoomID, seq, m.SenderID, m.Text, m.ClientID, at))
 			if err != nil {
 				return err
 			}

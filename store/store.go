@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"gorm.io/gorm"
@@ -43,6 +44,7 @@ type Store struct {
 	sq      smsQueries
 	chat    *chatQueries
 	hits    atomic.Int64 // rate-limit hits, for sweeping
+	stmts   sync.Map     // SQLite: query text → *sql.Stmt, prepared once (see prepared)
 	owned   bool         // opened by Open, closed by Close
 }
 
