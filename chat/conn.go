@@ -176,10 +176,12 @@ func (s *Service) originAllowed(r *http.Request) bool {
 }
 
 // enqueue queues f for the writer, never blocking: a full queue closes
-// the socket with 4009.
+// the socket with 4009. An ephemeral frame is dropped instead once the
+// queue is half full, so that a burst of them (a room's members all
+// joining at once) leaves room for the messages and closes no one.
 func (c *conn) enqueue(f *frame) {
 	c.mu.Lock()
-	if c.closing {
+	if c.closing || f.ephemeral && len(c.queue) >= c.s.cfg.SendQueue/2 {
 		c.mu.Unlock()
 		return
 	}

@@ -15,6 +15,9 @@ const (
 	// gapWait is how long a hub waits for a message that came out of
 	// order before reading it from the store.
 	gapWait = 300 * time.Millisecond
+	// presenceWait bounds how long a new socket waits for its presence
+	// record.
+	presenceWait = 5 * time.Second
 	// catchUpBatch bounds one read of missed messages.
 	catchUpBatch = 500
 )
@@ -28,7 +31,8 @@ type hub struct {
 	closed bool
 	conns  sync.WaitGroup // every socket's goroutines
 
-	names nameCache
+	names  nameCache
+	writes *presenceWrites
 }
 
 // hubRoom is a room with sockets on this instance.
@@ -40,15 +44,14 @@ type hubRoom struct {
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
-	users    map[int64]int // sockets per user
-	lastSeq  int64         // the last message delivered, in order
+	lastSeq  int64 // the last message delivered, in order
 	pending  map[int64]Envelope
 	timer    *time.Timer
 	fetching bool
 }
 
 func newHub(s *Service) *hub {
-	return &hub{s: s, rooms: map[int64]*hubRoom{}, names: nameCache{m: map[int64]string{}}}
+	return &hub{s: s, rooms: map[int64]*hubRoom{}, names: nameCache{m: map[int64]string{}}, writes: newPresenceWrites()}
 }
 
 var errShuttingDown = errors.New("chat: shutting down")
@@ -64,7 +67,7 @@ func (h *hub) join(ctx context.Context, c *conn) error {
 	r := h.rooms[c.room]
 	first := r == nil
 	if first {
-		r = &hubRoom{id: c.room, ready: make(chan struct{}), conns: map[*conn]struct{}{}, users: map[int64]int{}, pending: map[int64]Envelope{}}
+		r = &hubRoom{id: c.room, ready: make(chan struct{}), conns: map[*conn]struct{}{}, pending: map[int64]Envelope{}}
 		h.rooms[c.room] = r
 	}
 	r.refs++
@@ -94,8 +97,6 @@ func (h *hub) join(ctx context.Context, c *conn) error {
 	}
 	r.mu.Lock()
 	r.conns[c] = struct{}{}
-	r.users[c.user.ID]++
-	n := r.users[c.user.ID]
 	c.hubRoom = r
 	r.mu.Unlock()
 	// close sets closed before it walks the rooms: a socket that joined
@@ -106,7 +107,14 @@ func (h *hub) join(ctx context.Context, c *conn) error {
 	if closed {
 		c.closeWith(1001, "server shutting down")
 	}
-	h.presence(ctx, r.id, c.user.ID, c.user.Username, n, n == 1)
+	// The socket counts as present once the store says so (within a
+	// bound: a slow store delays presence, not the socket).
+	wctx, cancel := context.WithTimeout(ctx, presenceWait)
+	defer cancel()
+	select {
+	case <-h.writes.add(r.id, c.user.ID, c.user.Username, +1):
+	case <-wctx.Done():
+	}
 	return nil
 }
 
@@ -139,15 +147,8 @@ func (h *hub) leave(c *conn) {
 	}
 	r.mu.Lock()
 	delete(r.conns, c)
-	r.users[c.user.ID]--
-	n := r.users[c.user.ID]
-	if n == 0 {
-		delete(r.users, c.user.ID)
-	}
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	h.presence(ctx, r.id, c.user.ID, c.user.Username, n, false)
+	h.writes.add(r.id, c.user.ID, c.user.Username, -1)
 	h.release(r)
 }
 
@@ -171,40 +172,6 @@ func (h *hub) release(r *hubRoom) {
 		defer cancel()
 		if err := h.s.broker.Unsubscribe(ctx, r.id); err != nil {
 			h.s.cfg.Logger.Warn("chat: unsubscribe", "room", r.id, "err", err)
-		}
-	}
-}
-
-// presence records a user's socket count in a room and, when it becomes
-// the user's first (joined) or last (n == 0) socket anywhere, tells the
-// room.
-func (h *hub) presence(ctx context.Context, room, user int64, username string, n int, joined bool) {
-	s := h.s
-	now := s.now()
-	elsewhere := false
-	if joined || n == 0 {
-		ids, err := s.presence.PresentUsers(ctx, room, now)
-		if err == nil {
-			for _, id := range ids {
-				elsewhere = elsewhere || id == user
-			}
-		}
-	}
-	if err := s.presence.SetPresence(ctx, room, user, s.cfg.Instance, n, now.Add(presenceTTL)); err != nil {
-		s.cfg.Logger.WarnContext(ctx, "chat: presence", "room", room, "err", err)
-	}
-	switch {
-	case joined && !elsewhere:
-		s.publish(ctx, Envelope{Type: EventJoin, Room: room, UserID: user, Username: username})
-	case n == 0:
-		// Elsewhere was read before this instance's record went: ask again.
-		ids, err := s.presence.PresentUsers(ctx, room, now)
-		gone := err == nil
-		for _, id := range ids {
-			gone = gone && id != user
-		}
-		if gone {
-			s.publish(ctx, Envelope{Type: EventLeave, Room: room, UserID: user, Username: username})
 		}
 	}
 }
@@ -478,6 +445,9 @@ func (h *hub) close(ctx context.Context) error {
 type frame struct {
 	data []byte
 	seq  int64
+	// ephemeral: typing, join and leave, which a socket that is behind
+	// may miss (presence/ has the state) rather than be closed for.
+	ephemeral bool
 }
 
 // wireFrame is the JSON of a server-to-client frame (API-CONTRACT
@@ -516,7 +486,8 @@ func frameOf(env Envelope) *frame {
 		w.UserID, w.Username = env.UserID, env.Username
 	}
 	b, _ := json.Marshal(w) // plain values: always encodes
-	return &frame{data: b}
+	eph := env.Type == EventTyping || env.Type == EventJoin || env.Type == EventLeave
+	return &frame{data: b, ephemeral: eph}
 }
 
 // errorFrame is a {"type": "error"} frame for a client frame the server

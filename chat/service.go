@@ -85,7 +85,8 @@ type Config struct {
 	// negative turns the limit off.
 	Rate float64
 	// SendQueue is how many frames may wait for a slow reader; past it the
-	// socket closes with 4009. Defaults to 256.
+	// socket closes with 4009. Typing, join and leave frames are dropped
+	// rather than queued once half of it is taken. Defaults to 256.
 	SendQueue int
 	// PingInterval is how often an idle socket is pinged (and its session
 	// checked). Defaults to 25 s.
@@ -185,6 +186,7 @@ func (s *Service) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { s.hub.renewPresence(ctx) })
+	wg.Go(func() { s.hub.writePresence(ctx) })
 	close(s.running)
 	err := s.broker.Run(ctx, s.hub.deliver, s.hub.reconnected)
 	cancel()
