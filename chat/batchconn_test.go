@@ -69,3 +69,29 @@ func TestBatchConnFlushTimesOut(t *testing.T) {
 		t.Errorf("Write after a timed-out flush: %v", err)
 	}
 }
+
+// The WebSocket library closes the connection right after its close
+// frame, which may have gone into a hold: Close sends it.
+func TestBatchConnCloseSendsWhatIsHeld(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	b := &batchConn{Conn: server}
+	got := make(chan []byte, 1)
+	go func() {
+		data, _ := io.ReadAll(client)
+		got <- data
+	}()
+	b.hold()
+	_, _ = b.Write([]byte("data, then the close frame"))
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if data := string(<-got); data != "data, then the close frame" {
+		t.Errorf("peer read %q", data)
+	}
+	// Closed: a hold gathers nothing, a write fails.
+	b.hold()
+	if _, err := b.Write([]byte("late")); err == nil {
+		t.Error("Write after Close succeeded")
+	}
+}

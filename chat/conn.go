@@ -46,11 +46,20 @@ type conn struct {
 
 	mu      sync.Mutex
 	queue   []*frame // waiting for the writer; nil while idle
+	writing bool     // a writer goroutine runs (at most one does)
 	closing bool
-	wake    chan struct{} // a frame is queued
-	done    chan struct{} // closed when the socket is closing
-	once    sync.Once
-	cancel  context.CancelFunc // ends the socket's context
+	// The close, kept for the socket when it closed before it was
+	// accepted (ws is set under mu).
+	closeCode   websocket.StatusCode
+	closeReason string
+	writers     sync.WaitGroup // the writer, while one runs
+	ctx         context.Context
+	once        sync.Once
+	cancel      context.CancelFunc // ends the socket's context
+	ping        *time.Timer        // the next ping, under mu
+	expiry      *time.Timer
+
+	replayed int64 // the last seq the replay sent; the writer's
 }
 
 // serveSocket is GET chat/{room_id}/: the WebSocket of one room.
@@ -93,43 +102,81 @@ func (s *Service) serveSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	opts := &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled}
-	if subprotocol {
-		opts.Subprotocols = []string{"bearer"}
-	}
-	bw := &batchWriter{ResponseWriter: w}
-	ws, err := websocket.Accept(bw, r, opts)
-	if err != nil {
-		return // Accept has answered
-	}
-	ws.SetReadLimit(s.cfg.ReadLimit)
 	c := &conn{
-		s: s, ws: ws, net: bw.conn, user: ident.User, session: ident.Session.ID, token: token,
+		s: s, user: ident.User, session: ident.Session.ID, token: token,
 		expires: time.Unix(claims.ExpiresAt, 0), room: roomID,
-		wake: make(chan struct{}, 1), done: make(chan struct{}),
+		writing: true, // the first writer, started below, replays first
 	}
 	if s.cfg.Rate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(s.cfg.Rate), max(1, int(2*s.cfg.Rate)))
 	}
 	// The socket outlives the request: it has a context of its own.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	defer cancel()
-	c.cancel = cancel
+	c.ctx, c.cancel = ctx, cancel
+	// The socket joins the room before the client learns it is connected,
+	// so that everything that happens in the room from then on reaches
+	// it; what happened before is the replay's. A ban or removal that
+	// landed between the check above and the join is caught by the check
+	// after it.
 	if err := s.hub.join(ctx, c); err != nil {
-		code := websocket.StatusInternalError
+		cancel()
 		if errors.Is(err, errShuttingDown) {
-			code = websocket.StatusGoingAway
+			err = httpx.NewError(http.StatusServiceUnavailable, "unavailable", "Chat is shutting down.")
 		}
-		ws.Close(code, "could not join the room")
+		s.fail(w, r, err)
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { c.writeLoop(ctx, after) })
-	c.readLoop(ctx)
-	c.closeWith(websocket.StatusNormalClosure, "")
-	cancel()
-	wg.Wait()
-	s.hub.leave(c)
+	if _, _, err := s.access(ctx, ident.User.ID, roomID); err != nil {
+		c.closeWith(websocket.StatusNormalClosure, "")
+		cancel()
+		s.hub.leave(c)
+		s.fail(w, r, err)
+		return
+	}
+
+	opts := &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled}
+	if subprotocol {
+		opts.Subprotocols = []string{"bearer"}
+	}
+	bw := &batchWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(bw, r, opts)
+	if err != nil { // Accept has answered
+		c.closeWith(websocket.StatusNormalClosure, "")
+		cancel()
+		s.hub.leave(c)
+		return
+	}
+	ws.SetReadLimit(s.cfg.ReadLimit)
+	c.mu.Lock()
+	c.ws, c.net = ws, bw.conn
+	closed, code, reason := c.closing, c.closeCode, c.closeReason
+	c.mu.Unlock()
+	if closed { // while it was joining: a ban, the room deleted, a shutdown
+		go ws.Close(code, reason)
+	}
+	c.writers.Add(1)
+	go c.writeLoop(after)
+	s.hub.sockets.Add(1)
+	c.mu.Lock()
+	c.ping = time.AfterFunc(s.cfg.PingInterval, c.pingPeer)
+	c.mu.Unlock()
+	c.expiry = time.AfterFunc(time.Until(c.expires), func() { c.closeWith(CloseTokenExpired, "token expired") })
+	// The reader runs on a goroutine of its own and the handler returns,
+	// so that the server's goroutine for the request, its deep stack and
+	// its buffers, are not kept for the socket's life. An idle socket is
+	// its reader alone: a writer runs while there is something to send.
+	go func() {
+		c.readLoop(ctx)
+		c.closeWith(websocket.StatusNormalClosure, "")
+		c.mu.Lock()
+		c.ping.Stop()
+		c.mu.Unlock()
+		c.expiry.Stop()
+		cancel()
+		c.writers.Wait()
+		s.hub.leave(c)
+		s.hub.sockets.Add(-1)
+	}()
 }
 
 // socketToken finds the access token: the subprotocol pair "bearer,
@@ -191,19 +238,29 @@ func (c *conn) enqueue(f *frame) {
 		return
 	}
 	c.queue = append(c.queue, f)
+	start := !c.writing
+	if start {
+		c.writing = true
+		c.writers.Add(1) // not closing: the reader has not waited yet
+	}
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if start {
+		go c.writeLoop(0)
 	}
 }
 
-// take hands the writer everything queued.
+// take hands the writer everything queued. When nothing is, the writer
+// ends: writing goes false under the same lock, so the next enqueue
+// starts another.
 func (c *conn) take() []*frame {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	q := c.queue
 	c.queue = nil
-	c.mu.Unlock()
+	if len(q) == 0 || c.closing {
+		c.writing = false
+		return nil
+	}
 	return q
 }
 
@@ -213,12 +270,15 @@ func (c *conn) closeWith(code websocket.StatusCode, reason string) {
 		c.mu.Lock()
 		c.closing = true
 		c.queue = nil
+		c.closeCode, c.closeReason = code, reason
+		ws := c.ws
 		c.mu.Unlock()
-		close(c.done)
 		// Close waits for the peer's answer: not on the caller's time, and
 		// not for long: a peer that does not answer loses the socket after
-		// closeGrace.
-		go c.ws.Close(code, reason)
+		// closeGrace. Not accepted yet: serveSocket closes it once it is.
+		if ws != nil {
+			go ws.Close(code, reason)
+		}
 		if c.cancel != nil {
 			time.AfterFunc(closeGrace, c.cancel)
 		}
@@ -228,51 +288,63 @@ func (c *conn) closeWith(code websocket.StatusCode, reason string) {
 // closeGrace is how long a closing socket waits for the peer's close.
 const closeGrace = time.Second
 
-// writeLoop is the socket's only writer: the replay of what the client
-// missed, then the live frames, pings, and the token's expiry.
-func (c *conn) writeLoop(ctx context.Context, after int64) {
-	replayed, ok := c.replay(ctx, after)
-	if !ok {
-		return
-	}
-	ping := time.NewTicker(c.s.cfg.PingInterval)
-	defer ping.Stop()
-	expiry := time.NewTimer(time.Until(c.expires))
-	defer expiry.Stop()
-	for {
-		select {
-		case <-c.done:
+// writeLoop is the socket's writer while there is something to send:
+// first, for the socket's first writer, the replay of what the client
+// missed; then the queued frames, a batch at a time, until the queue is
+// empty. At most one runs (see enqueue and take).
+func (c *conn) writeLoop(after int64) {
+	defer c.writers.Done()
+	if after > 0 {
+		last, ok := c.replay(c.ctx, after)
+		if !ok {
+			c.take() // ends the writing; the socket is closing
 			return
-		case <-c.wake:
-			c.net.hold()
-			for _, f := range c.take() {
-				if f.seq != 0 && f.seq <= replayed {
-					continue // the replay sent it
-				}
-				if !c.write(f.data) {
-					return
-				}
+		}
+		c.replayed = last
+	}
+	for {
+		q := c.take()
+		if q == nil {
+			return
+		}
+		c.net.hold()
+		for _, f := range q {
+			if f.seq != 0 && f.seq <= c.replayed {
+				continue // the replay sent it
 			}
-			if !c.flush() {
+			if !c.write(f.data) {
+				c.take()
 				return
 			}
-		case <-ping.C:
-			if _, _, err := c.s.cfg.Auth.Authenticate(ctx, c.token); errors.Is(err, auth.ErrInvalidToken) {
-				c.closeWith(CloseTokenExpired, "session ended")
-				return
-			}
-			go func() {
-				pctx, cancel := context.WithTimeout(ctx, writeTimeout)
-				defer cancel()
-				if err := c.ws.Ping(pctx); err != nil && ctx.Err() == nil {
-					c.closeWith(websocket.StatusPolicyViolation, "no pong")
-				}
-			}()
-		case <-expiry.C:
-			c.closeWith(CloseTokenExpired, "token expired")
+		}
+		if !c.flush() {
+			c.take()
 			return
 		}
 	}
+}
+
+// pingPeer checks, every PingInterval, that the session still stands
+// and the peer still answers.
+func (c *conn) pingPeer() {
+	ctx := c.ctx
+	if _, _, err := c.s.cfg.Auth.Authenticate(ctx, c.token); errors.Is(err, auth.ErrInvalidToken) {
+		c.closeWith(CloseTokenExpired, "session ended")
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	if err := c.ws.Ping(pctx); err != nil {
+		if ctx.Err() == nil {
+			c.closeWith(websocket.StatusPolicyViolation, "no pong")
+		}
+		return
+	}
+	c.mu.Lock()
+	if !c.closing {
+		c.ping = time.AfterFunc(c.s.cfg.PingInterval, c.pingPeer)
+	}
+	c.mu.Unlock()
 }
 
 // write adds a frame to the writer's batch, which must be held: the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,8 +32,9 @@ type hub struct {
 	closed bool
 	conns  sync.WaitGroup // every socket's goroutines
 
-	names  nameCache
-	writes *presenceWrites
+	names   nameCache
+	writes  *presenceWrites
+	sockets atomic.Int64 // accepted and not yet ended
 }
 
 // hubRoom is a room with sockets on this instance.

@@ -208,4 +208,8 @@ func (s *Service) Close(ctx context.Context) error {
 	return err
 }
 
+// Sockets returns how many WebSockets this instance serves now: a gauge
+// for the host's metrics.
+func (s *Service) Sockets() int { return int(s.hub.sockets.Load()) }
+
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }

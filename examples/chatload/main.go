@@ -208,7 +208,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.sockets, "sockets", 5000, "idle: sockets")
 	fs.IntVar(&o.cycles, "cycles", 10000, "churn: connect/close cycles")
 	fs.IntVar(&o.parallel, "parallel", 50, "churn: cycles at a time (one user each)")
-	fs.DurationVar(&o.presenceWait, "presence-wait", 0, "idle: wait this long after the sockets closed before asking the rooms' presence/ who is still there")
+	fs.DurationVar(&o.presenceWait, "presence-wait", 5*time.Second, "idle: wait this long after the sockets closed before asking the rooms' presence/ who is still there")
 	fs.DurationVar(&o.settle, "settle", 15*time.Second, "idle, churn: longest wait for the server's goroutines to settle")
 	fs.IntVar(&o.sendQueue, "send-queue", 0, "in-process server's chat SendQueue (0: the default, 256)")
 	fs.StringVar(&o.clients, "clients", "child", `in-process server: run the clients in a child process ("child") or in this one ("same")`)

@@ -190,12 +190,12 @@ func runIdleScenario(o options, res *result, p plan, srv *server, child bool, lo
 	prof.stop()
 	// Every socket is served (joined its room) and the server is quiet.
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && srv.sockets.Load() < int64(len(p.Sockets)) {
+	for time.Now().Before(deadline) && srv.chat.Sockets() < len(p.Sockets) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	settle(30*time.Second, time.Second, 0)
 	fig.With = readStats(true)
-	fig.ServedSockets = srv.sockets.Load()
+	fig.ServedSockets = int64(srv.chat.Sockets())
 	writeHeapProfile(o.memprofile)
 	if n := float64(fig.ServedSockets); n > 0 {
 		fig.HeapPerSocket = (float64(fig.With.HeapInuse) - float64(fig.Before.HeapInuse)) / n
@@ -262,7 +262,7 @@ func runChurnScenario(o options, res *result, p plan, srv *server, child bool, l
 		settle(o.settle, 0, fig.GoroutinesBefore)
 		fig.GoroutinesAfter = readStats(true).Goroutines
 		fig.SettleSeconds = time.Since(t).Seconds()
-		fig.ServedAfter = srv.sockets.Load()
+		fig.ServedAfter = int64(srv.chat.Sockets())
 		writeHeapProfile(o.memprofile)
 	} else {
 		res.Notes = append(res.Notes, "the server is another process: its goroutines are not seen here")

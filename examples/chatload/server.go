@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,17 +34,16 @@ import (
 // httpx router under /api/), with the SMS codes recorded in memory instead
 // of printed, the per-socket rate limit off and long-lived access tokens.
 type server struct {
-	url     string // http://127.0.0.1:port/api/
-	dir     string
-	db      *gorm.DB
-	codes   *smstest.Recorder
-	chat    *chat.Service
-	http    *http.Server
-	stop    context.CancelFunc
-	done    chan error
-	sockets atomic.Int64 // chat sockets being served
-	redis   *redis.Client
-	log     *countingLog
+	url   string // http://127.0.0.1:port/api/
+	dir   string
+	db    *gorm.DB
+	codes *smstest.Recorder
+	chat  *chat.Service
+	http  *http.Server
+	stop  context.CancelFunc
+	done  chan error
+	redis *redis.Client
+	log   *countingLog
 }
 
 type serverConfig struct {
@@ -131,22 +129,10 @@ func startServer(cfg serverConfig) (_ *server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.http = &http.Server{Handler: s.countSockets(api), ReadHeaderTimeout: 5 * time.Second}
+	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = s.http.Serve(ln) }()
 	s.url = "http://" + ln.Addr().String() + "/api/"
 	return s, nil
-}
-
-// countSockets counts the chat sockets being served: a socket's request
-// lasts as long as the socket (and its leaving the room).
-func (s *server) countSockets(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			s.sockets.Add(1)
-			defer s.sockets.Add(-1)
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // code returns the last code sent to a mobile number.
