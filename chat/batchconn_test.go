@@ -4,9 +4,14 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 func TestBatchConnGathersUntilFlush(t *testing.T) {
@@ -93,5 +98,52 @@ func TestBatchConnCloseSendsWhatIsHeld(t *testing.T) {
 	b.hold()
 	if _, err := b.Write([]byte("late")); err == nil {
 		t.Error("Write after Close succeeded")
+	}
+}
+
+// A client may send its first frame with its handshake, in one packet:
+// the server has read it ahead by the time the connection is hijacked,
+// and the socket must still read it first.
+func TestBatchWriterKeepsWhatWasReadAhead(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(&batchWriter{ResponseWriter: w}, r, nil)
+		if err != nil {
+			got <- "accept: " + err.Error()
+			return
+		}
+		defer ws.CloseNow()
+		_, data, err := ws.Read(r.Context())
+		if err != nil {
+			got <- "read: " + err.Error()
+			return
+		}
+		got <- string(data)
+	}))
+	defer srv.Close()
+
+	nc, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	payload := []byte("first")
+	key := [4]byte{1, 2, 3, 4}
+	frame := []byte{0x81, 0x80 | byte(len(payload)), key[0], key[1], key[2], key[3]}
+	for i, b := range payload {
+		frame = append(frame, b^key[i%4])
+	}
+	req := "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+	if _, err := nc.Write(append([]byte(req), frame...)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-got:
+		if s != "first" {
+			t.Errorf("the server read %q, want the frame sent with the handshake", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server never read the frame sent with the handshake")
 	}
 }
