@@ -88,7 +88,7 @@ func (s *Service) serveSocket(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, httpx.NewError(http.StatusForbidden, httpx.CodeForbidden, "This Origin may not open a socket."))
 		return
 	}
-	var after int64
+	after := int64(-1) // no replay
 	if a := r.URL.Query().Get("after"); a != "" {
 		if after, err = strconv.ParseInt(a, 10, 64); err != nil || after < 0 {
 			httpx.WriteError(w, r, httpx.FieldError(httpx.CodeInvalidRequest, map[string]string{"after": "must be a message id"}))
@@ -102,6 +102,12 @@ func (s *Service) serveSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if !isUpgrade(r) {
+		w.Header().Set("Upgrade", "websocket")
+		w.Header().Set("Connection", "Upgrade")
+		httpx.WriteError(w, r, httpx.NewError(http.StatusUpgradeRequired, "upgrade_required", "This path is a WebSocket: open it with a WebSocket client."))
+		return
+	}
 	c := &conn{
 		s: s, user: ident.User, session: ident.Session.ID, token: token,
 		expires: time.Unix(claims.ExpiresAt, 0), room: roomID,
@@ -179,6 +185,21 @@ func (s *Service) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}()
 }
 
+// isUpgrade reports whether r asks for a WebSocket.
+func isUpgrade(r *http.Request) bool {
+	has := func(header, token string) bool {
+		for _, v := range r.Header.Values(header) {
+			for _, t := range strings.Split(v, ",") {
+				if strings.EqualFold(strings.TrimSpace(t), token) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return has("Connection", "upgrade") && has("Upgrade", "websocket")
+}
+
 // socketToken finds the access token: the subprotocol pair "bearer,
 // <token>" (subprotocol is then true), the Authorization header, or the
 // token query parameter (compat).
@@ -245,7 +266,7 @@ func (c *conn) enqueue(f *frame) {
 	}
 	c.mu.Unlock()
 	if start {
-		go c.writeLoop(0)
+		go c.writeLoop(-1)
 	}
 }
 
@@ -289,12 +310,12 @@ func (c *conn) closeWith(code websocket.StatusCode, reason string) {
 const closeGrace = time.Second
 
 // writeLoop is the socket's writer while there is something to send:
-// first, for the socket's first writer, the replay of what the client
-// missed; then the queued frames, a batch at a time, until the queue is
-// empty. At most one runs (see enqueue and take).
+// first, for the socket's first writer when after ≥ 0, the replay of what
+// the client missed; then the queued frames, a batch at a time, until the
+// queue is empty. At most one runs (see enqueue and take).
 func (c *conn) writeLoop(after int64) {
 	defer c.writers.Done()
-	if after > 0 {
+	if after >= 0 {
 		last, ok := c.replay(c.ctx, after)
 		if !ok {
 			c.take() // ends the writing; the socket is closing
@@ -371,15 +392,12 @@ func (c *conn) flush() bool {
 // replayBatch is the page size of a replay.
 const replayBatch = 200
 
-// replay sends the room's messages after the id after, in order, and
-// returns the sequence number of the last one.
+// replay sends the room's messages after the id after (0: from the
+// first), in order, and returns the sequence number of the last one.
 func (c *conn) replay(ctx context.Context, after int64) (int64, bool) {
-	if after <= 0 {
-		return 0, true
-	}
 	var last int64
 	for {
-		msgs, err := c.s.store.Messages(ctx, c.room, Page{After: after, Limit: replayBatch})
+		msgs, more, err := c.replayPage(ctx, &after)
 		if err != nil {
 			c.s.cfg.Logger.WarnContext(ctx, "chat: replay", "room", c.room, "err", err)
 			c.closeWith(websocket.StatusInternalError, "could not read the room's history")
@@ -390,15 +408,40 @@ func (c *conn) replay(ctx context.Context, after int64) (int64, bool) {
 			if !c.write(frameOf(env).data) {
 				return 0, false
 			}
-			after, last = env.ID, env.Seq
+			last = env.Seq
 		}
 		if !c.flush() {
 			return 0, false
 		}
-		if len(msgs) < replayBatch {
+		if !more {
 			return last, true
 		}
 	}
+}
+
+// replayPage reads the page of the replay after *after and moves *after
+// to its end; more reports whether there may be another. A page after
+// nothing (0) is read by sequence number, skipping deleted messages as
+// Messages does.
+func (c *conn) replayPage(ctx context.Context, after *int64) (msgs []Message, more bool, err error) {
+	if *after > 0 {
+		msgs, err = c.s.store.Messages(ctx, c.room, Page{After: *after, Limit: replayBatch})
+		if len(msgs) > 0 {
+			*after = msgs[len(msgs)-1].ID
+		}
+		return msgs, len(msgs) == replayBatch, err
+	}
+	all, err := c.s.store.MessagesAfterSeq(ctx, c.room, 0, replayBatch)
+	for _, m := range all {
+		if m.DeletedAt.IsZero() {
+			msgs = append(msgs, m)
+		}
+	}
+	if len(all) == 0 {
+		return nil, false, err
+	}
+	*after = all[len(all)-1].ID
+	return msgs, len(all) == replayBatch, err
 }
 
 // inFrame is a client-to-server frame.
@@ -426,7 +469,7 @@ func (c *conn) readLoop(ctx context.Context) {
 		}
 		var in inFrame
 		if err := json.Unmarshal(data, &in); err != nil {
-			c.enqueue(errorFrame("invalid_json", "The frame is not a JSON object of the expected shape."))
+			c.enqueue(errorFrame("invalid_json", "The frame is not a JSON object of the expected shape.", ""))
 			continue
 		}
 		c.handle(ctx, in)
@@ -443,34 +486,39 @@ func (c *conn) handle(ctx context.Context, in inFrame) {
 			c.enqueue(frameOf(Envelope{Type: EventMessage, Room: c.room, ID: m.ID, UserID: c.user.ID,
 				Username: c.user.Username, Text: m.Text, ClientID: m.ClientID, At: m.CreatedAt}))
 		}
-		c.refuse(ctx, err)
+		c.refuse(ctx, err, in.ClientID)
 	case in.Type == EventTyping:
 		s.publish(ctx, Envelope{Type: EventTyping, Room: c.room, UserID: c.user.ID, Username: c.user.Username})
 	case in.Type == EventRead:
-		c.refuse(ctx, s.MarkRead(ctx, c.user.ID, c.room, in.MessageID))
+		c.refuse(ctx, s.MarkRead(ctx, c.user.ID, c.room, in.MessageID), "")
 	case in.Type == "" || in.Type == EventMessage:
-		c.enqueue(errorFrame(httpx.CodeInvalidRequest, "message: this field is required and must be a string"))
+		c.enqueue(errorFrame(httpx.CodeInvalidRequest, "message: this field is required and must be a string", in.ClientID))
 	default:
-		c.enqueue(errorFrame(httpx.CodeInvalidRequest, "Unknown frame type."))
+		c.enqueue(errorFrame(httpx.CodeInvalidRequest, "Unknown frame type.", ""))
 	}
 }
 
-// refuse answers a frame the server refused with an error frame, or a
-// close when the user may no longer be in the room.
-func (c *conn) refuse(ctx context.Context, err error) {
+// refuse answers a frame the server refused with an error frame (with
+// the frame's client_id, when it had one), or a close when the user may
+// no longer be in the room.
+func (c *conn) refuse(ctx context.Context, err error, clientID string) {
 	var fe *FieldError
 	switch {
 	case err == nil:
 	case errors.As(err, &fe):
-		c.enqueue(errorFrame(httpx.CodeInvalidRequest, fe.Field+": "+fe.Problem))
+		field := fe.Field
+		if field == "text" {
+			field = "message" // the socket's name for it
+		}
+		c.enqueue(errorFrame(httpx.CodeInvalidRequest, field+": "+fe.Problem, clientID))
 	case errors.Is(err, ErrRoomClosed):
-		c.enqueue(errorFrame("room_closed", "The room is closed to new messages."))
+		c.enqueue(errorFrame("room_closed", "The room is closed to new messages.", clientID))
 	case errors.Is(err, ErrNotFound):
 		c.closeWith(CloseRemoved, "not a member of the room")
 	case errors.Is(err, ErrForbidden):
-		c.enqueue(errorFrame(httpx.CodeForbidden, "You may not do that in this room."))
+		c.enqueue(errorFrame(httpx.CodeForbidden, "You may not do that in this room.", clientID))
 	default:
 		c.s.cfg.Logger.ErrorContext(ctx, "chat: socket frame", "room", c.room, "err", err)
-		c.enqueue(errorFrame(httpx.CodeInternal, "An internal error occurred."))
+		c.enqueue(errorFrame(httpx.CodeInternal, "An internal error occurred.", clientID))
 	}
 }

@@ -42,7 +42,7 @@ func (s *Service) Routes() []httpx.Route {
 func (s *Service) Handler() http.Handler { return httpx.Router("/", s) }
 
 // WriteError writes an error of the chat's operations as the contract's
-// response: ErrNotFound 404, ErrForbidden 403, ErrRoomClosed 403
+// response: ErrNotFound 404, ErrForbidden 403, ErrRoomClosed 403, ErrLastOwner 409
 // room_closed, a *FieldError 400; anything else is logged and a 500.
 func (s *Service) WriteError(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
 
@@ -59,6 +59,8 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 		he = httpx.NewError(http.StatusForbidden, "room_closed", "The room is closed to new messages.")
 	case errors.Is(err, ErrForbidden):
 		he = httpx.NewError(http.StatusForbidden, httpx.CodeForbidden, "You may not do that in this room.")
+	case errors.Is(err, ErrLastOwner):
+		he = httpx.NewError(http.StatusConflict, "last_owner", "You are the room's only owner: make another member owner before you leave, or delete the room.")
 	default:
 		s.cfg.Logger.ErrorContext(r.Context(), "chat: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -493,13 +493,14 @@ func frameOf(env Envelope) *frame {
 }
 
 // errorFrame is a {"type": "error"} frame for a client frame the server
-// refused without closing.
-func errorFrame(code, msg string) *frame {
+// refused without closing; client_id (ours) is the refused frame's.
+func errorFrame(code, msg, clientID string) *frame {
 	b, _ := json.Marshal(struct {
-		Type  string `json:"type"`
-		Code  string `json:"code"`
-		Error string `json:"error"`
-	}{"error", code, msg})
+		Type     string `json:"type"`
+		Code     string `json:"code"`
+		Error    string `json:"error"`
+		ClientID string `json:"client_id,omitempty"`
+	}{"error", code, msg, clientID})
 	return &frame{data: b}
 }
 

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -126,7 +127,9 @@ func (h *hub) writeOne(ctx context.Context, k presenceKey) bool {
 		err = s.presence.SetPresence(ctx, k.room, k.user, s.cfg.Instance, n, now.Add(presenceTTL))
 	}
 	if err != nil {
-		s.cfg.Logger.WarnContext(ctx, "chat: presence", "room", k.room, "err", err)
+		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) { // not the shutdown's
+			s.cfg.Logger.WarnContext(ctx, "chat: presence", "room", k.room, "err", err)
+		}
 		p.mu.Lock()
 		p.dirty[k] = struct{}{}
 		p.waiters[k] = append(waiters, p.waiters[k]...)

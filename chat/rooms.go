@@ -347,14 +347,33 @@ func (s *Service) SetRole(ctx context.Context, uid, roomID, user int64, role Rol
 
 // RemoveMember removes user from a group room: the member themself
 // (leaving), or an admin or owner above them. Their sockets of the room
-// close with 4003.
+// close with 4003. The only owner may not leave while other members
+// remain (ErrLastOwner), nor a banned member (ErrForbidden).
 func (s *Service) RemoveMember(ctx context.Context, uid, roomID, user int64) error {
 	r, m, err := s.access(ctx, uid, roomID)
-	if err != nil && !(err == ErrForbidden && user == uid) {
+	if err != nil { // a banned member may not leave: the ban would go with them
 		return err
 	}
 	if r.Kind != Group {
 		return ErrForbidden
+	}
+	if user == uid && m.Role == Owner {
+		members, err := s.store.Members(ctx, roomID)
+		if err != nil {
+			return fmt.Errorf("chat: members: %w", err)
+		}
+		others, owners := 0, 0
+		for _, o := range members {
+			if o.UserID != uid && !o.Banned {
+				others++
+				if o.Role == Owner {
+					owners++
+				}
+			}
+		}
+		if others > 0 && owners == 0 {
+			return ErrLastOwner
+		}
 	}
 	if user != uid {
 		target, found, err := s.store.Membership(ctx, roomID, user)

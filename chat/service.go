@@ -23,6 +23,9 @@ var (
 	ErrForbidden = errors.New("chat: forbidden")
 	// ErrRoomClosed: the room is closed (or on hold) to new messages.
 	ErrRoomClosed = errors.New("chat: room closed")
+	// ErrLastOwner: the group's only owner may not leave while others
+	// remain; they make another member owner first (or delete the room).
+	ErrLastOwner = errors.New("chat: the room's last owner")
 	// ErrInvalid: a field is missing or malformed; the error is a
 	// *FieldError.
 	ErrInvalid = errors.New("chat: invalid request")
@@ -198,10 +201,15 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // Close ends every socket with 1001 (going away) and waits for them, or
-// for ctx; then it closes the broker if the broker has Close. New sockets
-// are refused from then on.
+// for ctx; it ends this instance's presence records, and closes the broker
+// if the broker has Close. New sockets are refused from then on.
 func (s *Service) Close(ctx context.Context) error {
 	err := s.hub.close(ctx)
+	// Every socket here has gone: so have this instance's presence
+	// records, at once rather than when they expire.
+	if perr := s.presence.RenewPresence(ctx, s.cfg.Instance, s.now()); perr != nil {
+		err = errors.Join(err, fmt.Errorf("chat: presence: %w", perr))
+	}
 	if c, ok := s.broker.(interface{ Close(context.Context) error }); ok {
 		err = errors.Join(err, c.Close(ctx))
 	}

@@ -49,7 +49,7 @@ func TestChatDirectRooms(t *testing.T) {
 
 func TestChatGroupRoomsAndRoles(t *testing.T) {
 	forEachChat(t, func(t *testing.T, e *chatEnv) {
-		owner, _ := e.user("09120000111")
+		owner, ownerID := e.user("09120000111")
 		admin, adminID := e.user("09120000112")
 		member, memberID := e.user("09120000113")
 		outsider, outsiderID := e.user("09120000114")
@@ -106,6 +106,8 @@ func TestChatGroupRoomsAndRoles(t *testing.T) {
 		// Ban: 403 for the banned member; unban lifts it.
 		wantStatus(t, e.call(http.MethodPost, path+"bans/", admin, map[string]any{"user": memberID}), http.StatusNoContent)
 		wantError(t, e.call(http.MethodGet, path, member, nil), http.StatusForbidden, "forbidden")
+		// Leaving would take the ban away: refused.
+		wantError(t, e.call(http.MethodDelete, path+"members/"+fmt.Sprint(memberID)+"/", member, nil), http.StatusForbidden, "forbidden")
 		wantError(t, e.call(http.MethodPost, "/api/chat/messages/", member, map[string]any{"chat_room": room, "text": "hi"}), http.StatusForbidden, "forbidden")
 		wantError(t, e.call(http.MethodPost, path+"bans/", member, map[string]any{"user": adminID}), http.StatusForbidden, "forbidden")
 		wantStatus(t, e.call(http.MethodDelete, path+"bans/"+fmt.Sprint(memberID)+"/", admin, nil), http.StatusNoContent)
@@ -122,6 +124,14 @@ func TestChatGroupRoomsAndRoles(t *testing.T) {
 
 		// Only the owner deletes.
 		wantError(t, e.call(http.MethodDelete, path, admin, nil), http.StatusForbidden, "forbidden")
+		// The only owner may not leave others without one; with a second
+		// owner they may.
+		wantError(t, e.call(http.MethodDelete, path+"members/"+fmt.Sprint(ownerID)+"/", owner, nil), http.StatusConflict, "last_owner")
+		wantStatus(t, e.call(http.MethodPatch, path+"members/"+fmt.Sprint(adminID)+"/", owner, map[string]any{"role": "owner"}), http.StatusOK)
+		wantStatus(t, e.call(http.MethodDelete, path+"members/"+fmt.Sprint(ownerID)+"/", owner, nil), http.StatusNoContent)
+		wantError(t, e.call(http.MethodGet, path, owner, nil), http.StatusNotFound, "not_found")
+		owner = admin // the room's owner now: it deletes
+
 		wantStatus(t, e.call(http.MethodDelete, path, owner, nil), http.StatusNoContent)
 		wantError(t, e.call(http.MethodGet, path, owner, nil), http.StatusNotFound, "not_found")
 	})

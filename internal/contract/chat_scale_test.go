@@ -125,6 +125,20 @@ func TestChatAcrossInstances(t *testing.T) {
 		if code := gb.closed(); code != chat.CloseRemoved {
 			t.Errorf("ban across: close %d, want 4003", code)
 		}
+		// A shuts down: its sockets close with 1001 and, at once, B no
+		// longer lists their users as present.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.chat.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if code := sa.closed(); code != websocket.StatusGoingAway {
+			t.Errorf("A's socket at shutdown: close %d, want 1001", code)
+		}
+		users := list(t, b.call(http.MethodGet, fmt.Sprintf("/api/chat/chatrooms/%d/presence/", room), bob, nil))
+		if len(users) != 1 || num(users[0]["id"]) != bobID {
+			t.Errorf("presence after A's shutdown %v, want bob alone", users)
+		}
 	})
 }
 

@@ -156,6 +156,20 @@ func TestChatSocketReplay(t *testing.T) {
 		if f, err := s.read(300 * time.Millisecond); err == nil && f["type"] == "message" {
 			t.Errorf("a duplicate: %v", f)
 		}
+
+		// after=0: everything, from the first, deleted ones left out;
+		// without after, nothing is replayed.
+		wantStatus(t, e.call(http.MethodDelete, fmt.Sprintf("/api/chat/messages/%d/", ids[0]), ali, nil), http.StatusNoContent)
+		all := e.mustDial(room, bob, "after=0")
+		for _, want := range append(ids[1:], num(r.body["id"])) {
+			if f := all.nextOf("message"); num(f["id"]) != want {
+				t.Fatalf("after=0 replayed %v, want id %d", f, want)
+			}
+		}
+		none := e.mustDial(room, bob, "")
+		if f, err := none.read(300 * time.Millisecond); err == nil && f["type"] == "message" {
+			t.Errorf("replayed without after: %v", f)
+		}
 	})
 }
 
@@ -173,6 +187,11 @@ func TestChatSocketBadFrames(t *testing.T) {
 			if f := s.nextOf("error"); f["code"] == nil || f["error"] == "" {
 				t.Errorf("%s: error frame %v", bad, f)
 			}
+		}
+		// A refused message names the socket's field and carries its client_id.
+		s.send(map[string]any{"message": " ", "client_id": "c-9"})
+		if f := s.nextOf("error"); f["client_id"] != "c-9" || !strings.HasPrefix(fmt.Sprint(f["error"]), "message:") {
+			t.Errorf("refused message: %v", f)
 		}
 		// The socket still works, and the other was never disturbed.
 		s.send(map[string]any{"message": "ok"})
