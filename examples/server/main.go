@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -268,7 +269,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "api", o.prefix, "db", describeDB(o.db), "sms", o.smsProvider, "broker", describeDB(o.broker))
+	logger.Info("serving", "addr", ln.Addr().String(), "api", o.prefix, "db", describeDB(o.db), "sms", o.smsProvider, "broker", describeBroker(o.broker))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -375,6 +376,15 @@ func describeDB(dsn string) string {
 		}
 	}
 	return dsn
+}
+
+// describeBroker names the chat broker without a password.
+func describeBroker(b string) string {
+	if u, err := url.Parse(b); err == nil && u.User != nil {
+		u.User = nil
+		return u.String()
+	}
+	return b
 }
 
 // logRequests logs one line per request: method, path (never the query,
