@@ -11,7 +11,9 @@
 //
 // # Concurrency
 //
-// A Service is safe for concurrent use. Each WebSocket connection has one
-// writer goroutine fed by a bounded queue; a reader that falls behind is
-// disconnected, never waited for.
+// A Service is safe for concurrent use. Each WebSocket connection has a
+// reader goroutine and, while it has frames to send, one writer goroutine
+// fed by a bounded queue, which sends what is queued in one write; a
+// reader that falls behind is disconnected (4009), never waited for. An
+// idle connection costs about 16 KB (see BENCHMARKS.md).
 package chat
