@@ -30,18 +30,18 @@ type chatEnv struct {
 }
 
 // newChatEnv starts an instance on st with broker (nil: memory).
-func newChatEnv(t *testing.T, st *store.Store, broker chat.Broker, mod func(*chat.Config)) *chatEnv {
+func newChatEnv(t testing.TB, st *store.Store, broker chat.Broker, mod func(*chat.Config)) *chatEnv {
 	t.Helper()
 	return newChatEnvAuth(t, st, broker, mod, nil)
 }
 
-func newChatEnvAuth(t *testing.T, st *store.Store, broker chat.Broker, mod func(*chat.Config), authMod func(*auth.Config)) *chatEnv {
+func newChatEnvAuth(t testing.TB, st *store.Store, broker chat.Broker, mod func(*chat.Config), authMod func(*auth.Config)) *chatEnv {
 	t.Helper()
 	return newChatEnvServer(t, st, broker, mod, authMod, nil)
 }
 
 // newChatEnvServer also lets the test set up the HTTP server.
-func newChatEnvServer(t *testing.T, st *store.Store, broker chat.Broker, mod func(*chat.Config), authMod func(*auth.Config), srvMod func(*http.Server)) *chatEnv {
+func newChatEnvServer(t testing.TB, st *store.Store, broker chat.Broker, mod func(*chat.Config), authMod func(*auth.Config), srvMod func(*http.Server)) *chatEnv {
 	t.Helper()
 	e := newEnv(t, st, authMod)
 	cfg := chat.Config{Auth: e.authn, Store: st, Users: st, Broker: broker}
@@ -110,7 +110,7 @@ func (e *chatEnv) call(method, path, token string, body any) *resp {
 }
 
 // list decodes a JSON array body.
-func list(t *testing.T, r *resp) []map[string]any {
+func list(t testing.TB, r *resp) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	if err := json.Unmarshal(r.raw, &out); err != nil {

@@ -28,7 +28,7 @@ const secret = "contract-test-secret-of-32-bytes!"
 
 // env is one server under test, mounted under /api/ on a host mux.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.Store
 	srv   *httptest.Server
 	sms   *smstest.Recorder
@@ -66,7 +66,7 @@ func forEach(t *testing.T, fn func(t *testing.T, e *env)) {
 // at a time.
 func split(c *auth.Config) { c.Codes = struct{ auth.Codes }{c.Codes} }
 
-func newEnv(t *testing.T, st *store.Store, mod func(*auth.Config)) *env {
+func newEnv(t testing.TB, st *store.Store, mod func(*auth.Config)) *env {
 	t.Helper()
 	e := &env{t: t, st: st, sms: &smstest.Recorder{}, clock: testclock.New(time.Now().Truncate(time.Second))}
 	sessions, err := session.New(session.Config{Store: st, Now: e.clock.Now})
@@ -215,7 +215,7 @@ func (e *env) login(mobile string) *resp {
 	return r
 }
 
-func wantStatus(t *testing.T, r *resp, want int) {
+func wantStatus(t testing.TB, r *resp, want int) {
 	t.Helper()
 	if r.status != want {
 		t.Fatalf("status %d, want %d; body %s", r.status, want, r.raw)
@@ -224,7 +224,7 @@ func wantStatus(t *testing.T, r *resp, want int) {
 
 // wantError checks a failure body: the status, "code", an "error"
 // sentence, and fields when any are named.
-func wantError(t *testing.T, r *resp, status int, code string, fields ...string) {
+func wantError(t testing.TB, r *resp, status int, code string, fields ...string) {
 	t.Helper()
 	wantStatus(t, r, status)
 	if got := r.str("code"); got != code {
