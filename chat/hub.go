@@ -229,7 +229,15 @@ func (h *hub) deliver(env Envelope) {
 		})
 	case EventRoomDeleted:
 		r.each(func(c *conn) { c.closeWith(4004, "room deleted") })
-	case EventTyping, EventRead, EventJoin, EventLeave:
+	case EventTyping:
+		// Not to the typist's own sockets: they know.
+		f := frameOf(env)
+		r.each(func(c *conn) {
+			if c.user.ID != env.UserID {
+				c.enqueue(f)
+			}
+		})
+	case EventRead, EventJoin, EventLeave:
 		r.broadcast(frameOf(env), 0)
 	}
 }

@@ -111,6 +111,17 @@ func TestChatSocketMessages(t *testing.T) {
 		if f := a1.nextOf("typing"); f["username"] != "G0-09120000212" {
 			t.Errorf("typing %v", f)
 		}
+		// The typist's own sockets are not told: no typing frame reaches b
+		// before its next message comes back.
+		b.send(map[string]any{"message": "typed"})
+		for f := b.next(); f["message"] != "typed"; f = b.next() {
+			if f["type"] == "typing" {
+				t.Errorf("the typist got its own typing frame %v", f)
+			}
+		}
+		if f := a1.nextOf("message"); f["message"] != "typed" {
+			t.Errorf("typed message %v", f)
+		}
 		msgs := list(t, e.call(http.MethodGet, fmt.Sprintf("/api/chat/messages/?chat_room=%d", room), ali, nil))
 		a1.send(map[string]any{"type": "read", "message_id": msgs[1]["id"]})
 		if f := b.nextOf("read"); num(f["message_id"]) != num(msgs[1]["id"]) || num(f["user_id"]) != aliID {
