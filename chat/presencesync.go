@@ -59,6 +59,21 @@ func (p *presenceWrites) add(room, user int64, username string, delta int) <-cha
 	return done
 }
 
+// drain waits until every change has been written, for at most limit
+// or until ctx is done.
+func (p *presenceWrites) drain(ctx context.Context, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		p.mu.Lock()
+		n := len(p.dirty)
+		p.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // presenceRetry is the pause before writes that failed are tried again.
 const presenceRetry = time.Second
 

@@ -205,8 +205,10 @@ func (s *Service) Run(ctx context.Context) error {
 // if the broker has Close. New sockets are refused from then on.
 func (s *Service) Close(ctx context.Context) error {
 	err := s.hub.close(ctx)
-	// Every socket here has gone: so have this instance's presence
-	// records, at once rather than when they expire.
+	// Every socket here has gone. Their presence records go as they do
+	// while Run runs (the room hears who left), and then, whatever is
+	// left, at once rather than when the records expire.
+	s.hub.writes.drain(ctx, presenceDrain)
 	if perr := s.presence.RenewPresence(ctx, s.cfg.Instance, s.now()); perr != nil {
 		err = errors.Join(err, fmt.Errorf("chat: presence: %w", perr))
 	}
@@ -215,6 +217,10 @@ func (s *Service) Close(ctx context.Context) error {
 	}
 	return err
 }
+
+// presenceDrain bounds how long Close waits for the presence writes of
+// the sockets it closed.
+const presenceDrain = 2 * time.Second
 
 // Sockets returns how many WebSockets this instance serves now: a gauge
 // for the host's metrics.

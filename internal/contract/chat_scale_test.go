@@ -135,6 +135,9 @@ func TestChatAcrossInstances(t *testing.T) {
 		if code := sa.closed(); code != websocket.StatusGoingAway {
 			t.Errorf("A's socket at shutdown: close %d, want 1001", code)
 		}
+		if f := sb.nextOf("leave"); num(f["user_id"]) != aliID {
+			t.Errorf("leave after A's shutdown %v", f)
+		}
 		users := list(t, b.call(http.MethodGet, fmt.Sprintf("/api/chat/chatrooms/%d/presence/", room), bob, nil))
 		if len(users) != 1 || num(users[0]["id"]) != bobID {
 			t.Errorf("presence after A's shutdown %v, want bob alone", users)
