@@ -20,6 +20,7 @@ type presenceWrites struct {
 	local   map[presenceKey]*presenceCount // this instance's sockets
 	dirty   map[presenceKey]struct{}       // changed since written
 	waiters map[presenceKey][]chan struct{}
+	busy    bool // a record is being written, or its room told
 	wake    chan struct{}
 }
 
@@ -65,9 +66,9 @@ func (p *presenceWrites) drain(ctx context.Context, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		p.mu.Lock()
-		n := len(p.dirty)
+		done := len(p.dirty) == 0 && !p.busy
 		p.mu.Unlock()
-		if n == 0 {
+		if done {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -124,7 +125,13 @@ func (h *hub) writeOne(ctx context.Context, k presenceKey) bool {
 	waiters := p.waiters[k]
 	delete(p.waiters, k)
 	delete(p.dirty, k)
+	p.busy = true
 	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.busy = false
+		p.mu.Unlock()
+	}()
 
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
