@@ -107,12 +107,7 @@ func runFanoutScenario(o options, res *result, p plan, srv *server, child bool, 
 		}
 	}
 	fmt.Fprintf(log, "chatload: opening %d sockets, %v warm-up\n", len(p.Sockets), o.warmup)
-	cl, err := startClients(p, child, onEvent)
-	if err != nil {
-		return err
-	}
-	cr, err := cl.wait()
-	prof.stop()
+	cr, err := runToEnd(p, child, onEvent, prof)
 	if err != nil {
 		return err
 	}
@@ -239,12 +234,7 @@ func runChurnScenario(o options, res *result, p plan, srv *server, child bool, l
 	}
 	prof.start()
 	fmt.Fprintf(log, "chatload: %d connect/close cycles, %d at a time\n", o.cycles, len(p.Sockets))
-	cl, err := startClients(p, child, func(string) {})
-	if err != nil {
-		return err
-	}
-	cr, err := cl.wait()
-	prof.stop()
+	cr, err := runToEnd(p, child, func(string) {}, prof)
 	if err != nil {
 		return err
 	}
@@ -393,4 +383,15 @@ func ratio(a, b int64) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// runToEnd starts the clients of p, waits for them to finish, and stops
+// prof, whether or not they failed.
+func runToEnd(p plan, child bool, onEvent func(string), prof *profile) (clientResult, error) {
+	defer prof.stop()
+	cl, err := startClients(p, child, onEvent)
+	if err != nil {
+		return clientResult{}, err
+	}
+	return cl.wait()
 }
