@@ -81,9 +81,11 @@ func TestFanout(t *testing.T) {
 }
 
 func TestIdle(t *testing.T) {
-	res := runArgs(t, "-scenario", "idle", "-sockets", "20", "-rooms", "2")
+	// Enough sockets that their heap stands out of the garbage the setup
+	// leaves (a socket is about 16 KB).
+	res := runArgs(t, "-scenario", "idle", "-sockets", "200", "-rooms", "4")
 	f := res.Idle
-	if f.ServedSockets != 20 || res.Client.Sockets != 20 {
+	if f.ServedSockets != 200 || res.Client.Sockets != 200 {
 		t.Fatalf("%d sockets served, %d opened", f.ServedSockets, res.Client.Sockets)
 	}
 	if f.GoroutinesPerSocket < 1 || f.HeapPerSocket <= 0 {
