@@ -23,7 +23,11 @@ type batchConn struct {
 	held bool
 	buf  *[]byte // the gathered bytes while held; pooled, nil when idle
 	// wmu orders the writes to Conn. It is held during a write, which
-	// may wait for a slow peer; mu never is.
+	// may wait for a slow peer, but never longer than the write's
+	// deadline: a flush's own, or for writes that pass through, the
+	// library's, which closes the connection. A write that passes through
+	// waits for wmu holding mu, so as to stay in order; Close may wait
+	// behind it, as long as that.
 	wmu    sync.Mutex
 	closed bool
 
