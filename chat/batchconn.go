@@ -19,17 +19,16 @@ import (
 // connection right after writing its close frame, which may be held.
 type batchConn struct {
 	net.Conn
-	mu   sync.Mutex // held, buf, closed; taken before wmu
+	mu   sync.Mutex // held, buf, closed, closeSent; never held while waiting
 	held bool
 	buf  *[]byte // the gathered bytes while held; pooled, nil when idle
 	// wmu orders the writes to Conn. It is held during a write, which
-	// may wait for a slow peer, but never longer than the write's
-	// deadline: a flush's own, or for writes that pass through, the
-	// library's, which closes the connection. A write that passes through
-	// waits for wmu holding mu, so as to stay in order; Close may wait
-	// behind it, as long as that.
-	wmu    sync.Mutex
-	closed bool
+	// may wait for a slow peer: a flush until its deadline, a write that
+	// passes through until the library's timeout closes the connection
+	// (Close never waits for wmu).
+	wmu       sync.Mutex
+	closed    bool
+	closeSent bool // the close frame passed through: no batch may follow it
 
 	ahead []byte // read before the connection: what the server had buffered (the reader's)
 }
@@ -60,8 +59,14 @@ func (b *batchConn) Write(p []byte) (int, error) {
 		b.mu.Unlock()
 		return len(p), nil
 	}
-	b.wmu.Lock()
+	// Only control frames pass through (the writer's frames are all held),
+	// each in one Write: the library flushes after every frame, and its
+	// buffer holds a whole control frame.
+	if len(p) > 0 && p[0]&0x0f == 0x8 {
+		b.closeSent = true
+	}
 	b.mu.Unlock()
+	b.wmu.Lock()
 	defer b.wmu.Unlock()
 	return b.Conn.Write(p)
 }
@@ -85,17 +90,24 @@ func (b *batchConn) take() *[]byte {
 }
 
 // flush ends the hold and sends what was gathered, waiting at most
-// timeout for the peer to take it.
+// timeout for the peer to take it. What was gathered is dropped if the
+// close frame went out meanwhile.
 func (b *batchConn) flush(timeout time.Duration) error {
 	b.mu.Lock()
 	buf := b.take()
+	b.mu.Unlock()
 	if buf == nil {
-		b.mu.Unlock()
 		return nil
 	}
 	b.wmu.Lock()
-	b.mu.Unlock()
 	defer b.wmu.Unlock()
+	b.mu.Lock()
+	late := b.closeSent
+	b.mu.Unlock()
+	if late {
+		release(buf)
+		return net.ErrClosed
+	}
 	return b.send(buf, timeout)
 }
 
@@ -108,27 +120,36 @@ func (b *batchConn) send(buf *[]byte, timeout time.Duration) error {
 		_, err = b.Conn.Write(*buf)
 		_ = b.Conn.SetWriteDeadline(time.Time{})
 	}
+	release(buf)
+	return err
+}
+
+// release returns a gathering buffer to the pool.
+func release(buf *[]byte) {
 	if cap(*buf) <= maxPooledBatch {
 		*buf = (*buf)[:0]
 		batchBufs.Put(buf)
 	}
-	return err
 }
 
 // closeFlushTimeout bounds the last write of Close.
 const closeFlushTimeout = time.Second
 
-// Close sends what is held, unless a write to the peer is under way
-// (which may be stuck: Close is how it ends), and closes the connection.
+// Close sends what is held (the library's close frame may be in it),
+// unless a write to the peer is under way, which may be stuck: closing
+// the connection is how that one ends. Then it closes the connection.
 func (b *batchConn) Close() error {
 	b.mu.Lock()
 	b.closed = true
 	buf := b.take()
-	sending := buf != nil && b.wmu.TryLock()
 	b.mu.Unlock()
-	if sending {
-		_ = b.send(buf, closeFlushTimeout)
-		b.wmu.Unlock()
+	if buf != nil {
+		if b.wmu.TryLock() {
+			_ = b.send(buf, closeFlushTimeout)
+			b.wmu.Unlock()
+		} else {
+			release(buf)
+		}
 	}
 	return b.Conn.Close()
 }

@@ -147,3 +147,74 @@ func TestBatchWriterKeepsWhatWasReadAhead(t *testing.T) {
 		t.Fatal("the server never read the frame sent with the handshake")
 	}
 }
+
+// A write that passes through (a ping) is stuck on a peer that reads
+// nothing, and the writer's flush waits behind it: Close must not wait
+// for either, and both must end when it closes the connection.
+func TestBatchConnCloseEndsStuckWrites(t *testing.T) {
+	server, client := net.Pipe() // unbuffered: nothing is taken
+	defer client.Close()
+	b := &batchConn{Conn: server}
+	stuck := make(chan error, 2)
+	go func() {
+		_, err := b.Write([]byte{0x89, 0}) // a ping, passing through
+		stuck <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	b.hold()
+	_, _ = b.Write([]byte("a frame"))
+	go func() { stuck <- b.flush(time.Hour) }()
+	time.Sleep(50 * time.Millisecond)
+
+	closed := make(chan error, 1)
+	go func() { closed <- b.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for the stuck writes")
+	}
+	for range 2 {
+		select {
+		case err := <-stuck:
+			if err == nil {
+				t.Error("a write to a peer that read nothing succeeded")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a stuck write did not end when the connection closed")
+		}
+	}
+}
+
+// Once the close frame has passed through, a batch gathered before it is
+// not sent after it.
+func TestBatchConnNoBatchAfterTheCloseFrame(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	b := &batchConn{Conn: server}
+	defer b.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		data, _ := io.ReadAll(client)
+		got <- data
+	}()
+	b.hold()
+	_, _ = b.Write([]byte("data"))
+	// The writer has taken its batch (flush) when the close frame comes:
+	// take it by hand here, as flush does, and let the close pass.
+	b.mu.Lock()
+	buf := b.take()
+	b.mu.Unlock()
+	if _, err := b.Write([]byte{0x88, 0}); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	b.held, b.buf = true, buf
+	b.mu.Unlock()
+	if err := b.flush(time.Second); err == nil {
+		t.Error("a batch was sent after the close frame")
+	}
+	b.Close()
+	if data := <-got; string(data) != "\x88\x00" {
+		t.Errorf("peer read %q, want the close frame alone", data)
+	}
+}
