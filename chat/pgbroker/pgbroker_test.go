@@ -113,59 +113,10 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// recorder collects what a Broker's Run hands over.
-type recorder struct {
-	envs        chan chat.Envelope
-	reconnected chan struct{}
-}
-
-func newRecorder() *recorder {
-	return &recorder{envs: make(chan chat.Envelope, 1000), reconnected: make(chan struct{}, 100)}
-}
-
-func (r *recorder) deliver(env chat.Envelope) { r.envs <- env }
-func (r *recorder) reconnect()                { r.reconnected <- struct{}{} }
-
-// await waits for an envelope of room with id and returns it.
-func (r *recorder) await(t *testing.T, room, id int64) chat.Envelope {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case env := <-r.envs:
-			if env.Room == room && env.ID == id {
-				return env
-			}
-		case <-timeout:
-			t.Fatalf("envelope %d of room %d not delivered", id, room)
-			return chat.Envelope{}
-		}
-	}
-}
-
-// run runs b until t ends.
-func run(t *testing.T, b *pgbroker.Broker, r *recorder) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx, r.deliver, r.reconnect) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Run did not return")
-		}
-	})
-}
-
 // ready subscribes room on b and publishes to it through pub until an
 // envelope comes back, so that b's Run is known to listen, then drops what
 // that left behind.
-func ready(t *testing.T, b, pub *pgbroker.Broker, r *recorder, room int64) {
+func ready(t *testing.T, b, pub *pgbroker.Broker, r *brokertest.Recorder, room int64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -177,13 +128,13 @@ func ready(t *testing.T, b, pub *pgbroker.Broker, r *recorder, room int64) {
 			t.Fatal(err)
 		}
 		select {
-		case <-r.envs:
+		case <-r.Envs:
 			time.Sleep(100 * time.Millisecond)
-			for len(r.envs) > 0 {
-				<-r.envs
+			for len(r.Envs) > 0 {
+				<-r.Envs
 			}
-			for len(r.reconnected) > 0 {
-				<-r.reconnected
+			for len(r.Reconnected) > 0 {
+				<-r.Reconnected
 			}
 			return
 		case <-time.After(50 * time.Millisecond):
@@ -220,8 +171,8 @@ func TestReconnect(t *testing.T) {
 	ch := testChannel()
 	b := newBroker(t, pgbroker.Config{DSN: withAppName(t, base, app), Channel: ch})
 	other := newBroker(t, pgbroker.Config{DSN: base, Channel: ch})
-	r := newRecorder()
-	run(t, b, r)
+	r := brokertest.NewRecorder()
+	brokertest.Start(t, b, r)
 	const room = 3
 	ready(t, b, other, r, room)
 
@@ -241,7 +192,7 @@ func TestReconnect(t *testing.T) {
 			t.Fatalf("pg_terminate_backend(%d) = %v, %v", pid, ok, err)
 		}
 		select {
-		case <-r.reconnected:
+		case <-r.Reconnected:
 		case <-time.After(15 * time.Second):
 			t.Fatalf("round %d: reconnected not called after the listening connection was terminated", round)
 		}
@@ -250,10 +201,10 @@ func TestReconnect(t *testing.T) {
 		if err := other.Publish(ctx, chat.Envelope{Type: chat.EventTyping, Room: room, ID: round}); err != nil {
 			t.Fatal(err)
 		}
-		r.await(t, room, round)
+		r.Await(t, room, round)
 	}
 	select {
-	case <-r.reconnected:
+	case <-r.Reconnected:
 		t.Error("reconnected called more than once per reconnection")
 	case <-time.After(200 * time.Millisecond):
 	}
@@ -265,8 +216,8 @@ func TestSlim(t *testing.T) {
 	dsn := pgDSN(t)
 	b := newBroker(t, pgbroker.Config{DSN: dsn, Channel: ch})
 	other := newBroker(t, pgbroker.Config{DSN: dsn, Channel: ch})
-	r := newRecorder()
-	run(t, b, r)
+	r := brokertest.NewRecorder()
+	brokertest.Start(t, b, r)
 	const room = 11
 	ready(t, b, b, r, room)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -282,7 +233,7 @@ func TestSlim(t *testing.T) {
 		if err := other.Publish(ctx, env); err != nil {
 			t.Fatalf("Publish #%d: %v", i, err)
 		}
-		got := r.await(t, room, env.ID)
+		got := r.Await(t, room, env.ID)
 		want := env.Slim()
 		if env.Type == chat.EventTyping {
 			want = env
@@ -303,8 +254,8 @@ func TestPayloadSize(t *testing.T) {
 	ch := testChannel()
 	dsn := pgDSN(t)
 	b := newBroker(t, pgbroker.Config{DSN: dsn, Channel: ch})
-	r := newRecorder()
-	run(t, b, r)
+	r := brokertest.NewRecorder()
+	brokertest.Start(t, b, r)
 	const room = 12
 	ready(t, b, b, r, room)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -314,7 +265,7 @@ func TestPayloadSize(t *testing.T) {
 	if err := b.Publish(ctx, fits); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.await(t, room, 1); got.Username != fits.Username {
+	if got := r.Await(t, room, 1); got.Username != fits.Username {
 		t.Errorf("a %d-byte Username that fits did not arrive whole", len(fits.Username))
 	}
 
@@ -322,7 +273,7 @@ func TestPayloadSize(t *testing.T) {
 	if err := b.Publish(ctx, huge); err != nil {
 		t.Fatal(err)
 	}
-	got := r.await(t, room, 2)
+	got := r.Await(t, room, 2)
 	if got.Username != "" || got.ClientID != "" || got.UserID != 5 || got.Type != chat.EventTyping {
 		t.Errorf("oversized envelope arrived as %+v, want its ids without Username and ClientID", got)
 	}
@@ -340,19 +291,19 @@ func TestSubscribeBeforeRun(t *testing.T) {
 	if err := b.Subscribe(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
-	r := newRecorder()
-	run(t, b, r)
+	r := brokertest.NewRecorder()
+	brokertest.Start(t, b, r)
 	select {
-	case <-r.reconnected:
+	case <-r.Reconnected:
 	case <-time.After(10 * time.Second):
 		t.Fatal("reconnected not called for a subscription made before Run")
 	}
 	if err := b.Publish(context.Background(), chat.Envelope{Type: chat.EventJoin, Room: 1, ID: 8}); err != nil {
 		t.Fatal(err)
 	}
-	r.await(t, 1, 8)
+	r.Await(t, 1, 8)
 	select {
-	case <-r.reconnected:
+	case <-r.Reconnected:
 		t.Error("reconnected called twice")
 	case <-time.After(200 * time.Millisecond):
 	}
@@ -364,8 +315,7 @@ func TestRunUnreachable(t *testing.T) {
 	b := newBroker(t, pgbroker.Config{DSN: "postgres://nobody@127.0.0.1:1/none?connect_timeout=1"})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	r := newRecorder()
-	go func() { done <- b.Run(ctx, r.deliver, r.reconnect) }()
+	go func() { done <- b.Run(ctx, func(chat.Envelope) {}, func() {}) }()
 	time.Sleep(400 * time.Millisecond) // a few attempts
 	cancel()
 	select {
@@ -383,8 +333,8 @@ func TestForeignPayloads(t *testing.T) {
 	dsn := pgDSN(t)
 	ch := testChannel()
 	b := newBroker(t, pgbroker.Config{DSN: dsn, Channel: ch})
-	r := newRecorder()
-	run(t, b, r)
+	r := brokertest.NewRecorder()
+	brokertest.Start(t, b, r)
 	const room = 5
 	ready(t, b, b, r, room)
 	admin, err := pgx.Connect(context.Background(), dsn)
@@ -404,7 +354,7 @@ func TestForeignPayloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case env := <-r.envs:
+	case env := <-r.Envs:
 		if env.ID != 2 {
 			t.Errorf("delivered %+v, want only envelope 2", env)
 		}

@@ -89,54 +89,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// recorder collects what a Broker's Run hands over.
-type recorder struct {
-	envs        chan chat.Envelope
-	reconnected chan struct{}
-}
-
-func newRecorder() *recorder {
-	return &recorder{envs: make(chan chat.Envelope, 1000), reconnected: make(chan struct{}, 100)}
-}
-
-func (r *recorder) deliver(env chat.Envelope) { r.envs <- env }
-func (r *recorder) reconnect()                { r.reconnected <- struct{}{} }
-
-// await waits for an envelope of room with id.
-func (r *recorder) await(t *testing.T, room, id int64) {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case env := <-r.envs:
-			if env.Room == room && env.ID == id {
-				return
-			}
-		case <-timeout:
-			t.Fatalf("envelope %d of room %d not delivered", id, room)
-		}
-	}
-}
-
-// run runs b until t ends.
-func run(t *testing.T, b *redisbroker.Broker, r *recorder) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx, r.deliver, r.reconnect) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Run did not return")
-		}
-	})
-}
-
 // killPubSub kills the PubSub connection of the client named name.
 func killPubSub(t *testing.T, admin *redis.Client, name string) {
 	t.Helper()
@@ -178,8 +130,8 @@ func TestReconnect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRecorder()
-	run(t, b, r)
+	r := brokertest.NewRecorder()
+	brokertest.Start(t, b, r)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -193,9 +145,9 @@ func TestReconnect(t *testing.T) {
 	if err := other.Publish(ctx, chat.Envelope{Type: chat.EventTyping, Room: room, ID: 1}); err != nil {
 		t.Fatal(err)
 	}
-	r.await(t, room, 1)
+	r.Await(t, room, 1)
 	select {
-	case <-r.reconnected:
+	case <-r.Reconnected:
 		t.Fatal("reconnected called on the first subscription")
 	default:
 	}
@@ -203,7 +155,7 @@ func TestReconnect(t *testing.T) {
 	for round := 2; round <= 3; round++ {
 		killPubSub(t, newClient(t, addr, ""), name)
 		select {
-		case <-r.reconnected:
+		case <-r.Reconnected:
 		case <-time.After(10 * time.Second):
 			t.Fatalf("round %d: reconnected not called after the PubSub connection was killed", round)
 		}
@@ -211,10 +163,10 @@ func TestReconnect(t *testing.T) {
 		if err := other.Publish(ctx, chat.Envelope{Type: chat.EventTyping, Room: room, ID: id}); err != nil {
 			t.Fatal(err)
 		}
-		r.await(t, room, id)
+		r.Await(t, room, id)
 	}
 	select {
-	case <-r.reconnected:
+	case <-r.Reconnected:
 		t.Error("reconnected called more than once per reconnection")
 	case <-time.After(200 * time.Millisecond):
 	}
@@ -231,8 +183,8 @@ func TestReconnectManyRooms(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close(context.Background()) })
-	r := newRecorder()
-	run(t, b, r)
+	r := brokertest.NewRecorder()
+	brokertest.Start(t, b, r)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	time.Sleep(100 * time.Millisecond)
@@ -243,7 +195,7 @@ func TestReconnectManyRooms(t *testing.T) {
 	}
 	killPubSub(t, newClient(t, addr, ""), name)
 	select {
-	case <-r.reconnected:
+	case <-r.Reconnected:
 	case <-time.After(10 * time.Second):
 		t.Fatal("reconnected not called")
 	}
@@ -251,10 +203,10 @@ func TestReconnectManyRooms(t *testing.T) {
 		if err := b.Publish(ctx, chat.Envelope{Type: chat.EventTyping, Room: room, ID: room}); err != nil {
 			t.Fatal(err)
 		}
-		r.await(t, room, room)
+		r.Await(t, room, room)
 	}
 	select {
-	case <-r.reconnected:
+	case <-r.Reconnected:
 		t.Error("reconnected called more than once for one reconnection")
 	case <-time.After(200 * time.Millisecond):
 	}
@@ -276,19 +228,19 @@ func TestSubscribeBeforeRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := newRecorder()
-	run(t, b, r)
+	r := brokertest.NewRecorder()
+	brokertest.Start(t, b, r)
 	select {
-	case <-r.reconnected:
+	case <-r.Reconnected:
 	case <-time.After(10 * time.Second):
 		t.Fatal("reconnected not called for subscriptions made before Run")
 	}
 	if err := b.Publish(ctx, chat.Envelope{Type: chat.EventJoin, Room: 2, ID: 9}); err != nil {
 		t.Fatal(err)
 	}
-	r.await(t, 2, 9)
+	r.Await(t, 2, 9)
 	select {
-	case <-r.reconnected:
+	case <-r.Reconnected:
 		t.Error("reconnected called twice")
 	case <-time.After(200 * time.Millisecond):
 	}
@@ -304,8 +256,8 @@ func TestForeignPayloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRecorder()
-	run(t, b, r)
+	r := brokertest.NewRecorder()
+	brokertest.Start(t, b, r)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	time.Sleep(100 * time.Millisecond)
@@ -321,7 +273,7 @@ func TestForeignPayloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case env := <-r.envs:
+	case env := <-r.Envs:
 		if env.ID != 6 {
 			t.Errorf("delivered %+v, want only envelope 6", env)
 		}
