@@ -236,6 +236,30 @@ func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// queryOne runs q, which returns at most one row, and reads that row
+// with scan: on SQLite through the statement prepared once (these are the
+// chat's hot reads), on PostgreSQL through gorm's connection.
+func queryOne[T any](ctx context.Context, s *Store, q string, scan func(scanner) (T, error), args ...any) (v T, found bool, err error) {
+	var rows *sql.Rows
+	if s.postgres() {
+		rows, err = s.db.WithContext(ctx).Raw(q, args...).Rows()
+	} else {
+		var st *sql.Stmt
+		if st, err = s.prepared(ctx, q); err == nil {
+			rows, err = st.QueryContext(ctx, args...)
+		}
+	}
+	if err != nil {
+		return v, false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return v, false, rows.Err()
+	}
+	v, err = scan(rows)
+	return v, err == nil, err
+}
+
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
@@ -501,28 +525,11 @@ func (s *Store) createGroupRoomInTx(ctx context.Context, r chat.Room, status cha
 
 // Room implements chat.RoomStore.
 func (s *Store) Room(ctx context.Context, id int64) (chat.Room, bool, error) {
-	if !s.postgres() {
-		st, err := s.prepared(ctx, s.cq().getRoom)
-		if err != nil {
-			return chat.Room{}, false, fmt.Errorf("store: room: %w", err)
-		}
-		r, err := scanRoom(st.QueryRowContext(ctx, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return chat.Room{}, false, nil
-		}
-		if err != nil {
-			return chat.Room{}, false, fmt.Errorf("store: room: %w", err)
-		}
-		return r.room(), true, nil
-	}
-	var rows []roomRow
-	if err := s.db.WithContext(ctx).Raw(s.cq().getRoom, id).Scan(&rows).Error; err != nil {
+	r, found, err := queryOne(ctx, s, s.cq().getRoom, scanRoom, id)
+	if err != nil {
 		return chat.Room{}, false, fmt.Errorf("store: room: %w", err)
 	}
-	if len(rows) == 0 {
-		return chat.Room{}, false, nil
-	}
-	return rows[0].room(), true, nil
+	return r.room(), found, nil
 }
 
 // UserRooms implements chat.RoomStore in one query; rooms with the same
@@ -564,28 +571,11 @@ func (s *Store) DeleteRoom(ctx context.Context, id int64) error {
 
 // Membership implements chat.MemberStore.
 func (s *Store) Membership(ctx context.Context, roomID, userID int64) (chat.Membership, bool, error) {
-	if !s.postgres() {
-		st, err := s.prepared(ctx, s.cq().getMember)
-		if err != nil {
-			return chat.Membership{}, false, fmt.Errorf("store: membership: %w", err)
-		}
-		m, err := scanMember(st.QueryRowContext(ctx, roomID, userID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return chat.Membership{}, false, nil
-		}
-		if err != nil {
-			return chat.Membership{}, false, fmt.Errorf("store: membership: %w", err)
-		}
-		return m.membership(), true, nil
-	}
-	var rows []memberRow
-	if err := s.db.WithContext(ctx).Raw(s.cq().getMember, roomID, userID).Scan(&rows).Error; err != nil {
+	m, found, err := queryOne(ctx, s, s.cq().getMember, scanMember, roomID, userID)
+	if err != nil {
 		return chat.Membership{}, false, fmt.Errorf("store: membership: %w", err)
 	}
-	if len(rows) == 0 {
-		return chat.Membership{}, false, nil
-	}
-	return rows[0].membership(), true, nil
+	return m.membership(), found, nil
 }
 
 // Members implements chat.MemberStore; members who joined at the same
