@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -23,12 +24,12 @@ func (s *Service) Routes() []httpx.Route {
 		{Method: http.MethodDelete, Path: "chat/chatrooms/{id}/", Handler: h(s.handleDeleteRoom)},
 		{Method: http.MethodPost, Path: "chat/chatrooms/{id}/members/", Handler: h(s.handleAddMember)},
 		{Method: http.MethodPatch, Path: "chat/chatrooms/{id}/members/{user_id}/", Handler: h(s.handleSetRole)},
-		{Method: http.MethodDelete, Path: "chat/chatrooms/{id}/members/{user_id}/", Handler: h(s.handleRemoveMember)},
-		{Method: http.MethodPost, Path: "chat/chatrooms/{id}/bans/", Handler: h(s.handleBan)},
-		{Method: http.MethodDelete, Path: "chat/chatrooms/{id}/bans/{user_id}/", Handler: h(s.handleUnban)},
+		{Method: http.MethodDelete, Path: "chat/chatrooms/{id}/members/{user_id}/", Handler: h(s.userAction(s.RemoveMember))},
+		{Method: http.MethodPost, Path: "chat/chatrooms/{id}/bans/", Handler: h(s.idFieldAction("user", s.Ban))},
+		{Method: http.MethodDelete, Path: "chat/chatrooms/{id}/bans/{user_id}/", Handler: h(s.userAction(s.Unban))},
 		{Method: http.MethodPost, Path: "chat/chatrooms/{id}/pin/", Handler: h(s.handlePin(true))},
 		{Method: http.MethodDelete, Path: "chat/chatrooms/{id}/pin/", Handler: h(s.handlePin(false))},
-		{Method: http.MethodPost, Path: "chat/chatrooms/{id}/read/", Handler: h(s.handleRead)},
+		{Method: http.MethodPost, Path: "chat/chatrooms/{id}/read/", Handler: h(s.idFieldAction("message_id", s.MarkRead))},
 		{Method: http.MethodGet, Path: "chat/chatrooms/{id}/presence/", Handler: h(s.handlePresence)},
 		{Method: http.MethodGet, Path: "chat/messages/", Handler: h(s.handleMessages)},
 		{Method: http.MethodPost, Path: "chat/messages/", Handler: h(s.handlePost)},
@@ -109,6 +110,60 @@ func stringField(b *httpx.Body, name string) (*string, error) {
 		return nil, nil
 	}
 	return &v, nil
+}
+
+// requiredString reads a string field that must be there.
+func requiredString(b *httpx.Body, name string) (string, error) {
+	v, err := stringField(b, name)
+	if err == nil && v == nil {
+		err = invalid(name, "this field is required")
+	}
+	if err != nil {
+		return "", err
+	}
+	return *v, nil
+}
+
+// idBody reads the path's {id} and the request body.
+func (s *Service) idBody(r *http.Request) (int64, *httpx.Body, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := s.body(r)
+	return id, b, err
+}
+
+// userAction handles chat/chatrooms/{id}/…/{user_id}/ with fn, answering
+// 204.
+func (s *Service) userAction(fn func(ctx context.Context, uid, roomID, user int64) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var user int64
+		if err == nil {
+			user, err = pathID(r, "user_id")
+		}
+		if err == nil {
+			err = fn(r.Context(), caller(r).ID, id, user)
+		}
+		s.noContent(w, r, err)
+	}
+}
+
+// idFieldAction handles a POST to chat/chatrooms/{id}/…/ whose body holds
+// one required id, field, with fn, answering 204.
+func (s *Service) idFieldAction(field string, fn func(ctx context.Context, uid, roomID, v int64) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, b, err := s.idBody(r)
+		var v int64
+		if err == nil {
+			v, _, err = intField(b, field, true)
+		}
+		if err == nil {
+			err = fn(r.Context(), caller(r).ID, id, v)
+		}
+		s.noContent(w, r, err)
+	}
 }
 
 func (s *Service) handleRooms(w http.ResponseWriter, r *http.Request) {
@@ -192,12 +247,7 @@ func (s *Service) handleRoom(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleUpdateRoom(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	b, err := s.body(r)
+	id, b, err := s.idBody(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -241,12 +291,7 @@ func (s *Service) noContent(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Service) handleAddMember(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	b, err := s.body(r)
+	id, b, err := s.idBody(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -271,76 +316,28 @@ func (s *Service) handleAddMember(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) handleSetRole(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	var user int64
+	if err == nil {
+		user, err = pathID(r, "user_id")
 	}
-	user, err := pathID(r, "user_id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	var b *httpx.Body
+	if err == nil {
+		b, err = s.body(r)
 	}
-	b, err := s.body(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	role, err := stringField(b, "role")
-	if err == nil && role == nil {
-		err = invalid("role", "this field is required")
+	var role string
+	if err == nil {
+		role, err = requiredString(b, "role")
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v, err := s.SetRole(r.Context(), caller(r).ID, id, user, Role(*role))
+	v, err := s.SetRole(r.Context(), caller(r).ID, id, user, Role(role))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, v)
-}
-
-func (s *Service) handleRemoveMember(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	var user int64
-	if err == nil {
-		user, err = pathID(r, "user_id")
-	}
-	if err == nil {
-		err = s.RemoveMember(r.Context(), caller(r).ID, id, user)
-	}
-	s.noContent(w, r, err)
-}
-
-func (s *Service) handleBan(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	b, err := s.body(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	user, _, err := intField(b, "user", true)
-	if err == nil {
-		err = s.Ban(r.Context(), caller(r).ID, id, user)
-	}
-	s.noContent(w, r, err)
-}
-
-func (s *Service) handleUnban(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	var user int64
-	if err == nil {
-		user, err = pathID(r, "user_id")
-	}
-	if err == nil {
-		err = s.Unban(r.Context(), caller(r).ID, id, user)
-	}
-	s.noContent(w, r, err)
 }
 
 func (s *Service) handlePin(pinned bool) http.HandlerFunc {
@@ -351,24 +348,6 @@ func (s *Service) handlePin(pinned bool) http.HandlerFunc {
 		}
 		s.noContent(w, r, err)
 	}
-}
-
-func (s *Service) handleRead(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	b, err := s.body(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	mid, _, err := intField(b, "message_id", true)
-	if err == nil {
-		err = s.MarkRead(r.Context(), caller(r).ID, id, mid)
-	}
-	s.noContent(w, r, err)
 }
 
 func (s *Service) handlePresence(w http.ResponseWriter, r *http.Request) {
@@ -438,10 +417,7 @@ func (s *Service) handlePost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	text, err := stringField(b, "text")
-	if err == nil && text == nil {
-		err = invalid("text", "this field is required")
-	}
+	text, err := requiredString(b, "text")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -451,7 +427,7 @@ func (s *Service) handlePost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v, created, err := s.Post(r.Context(), caller(r), room, *text, deref(cid))
+	v, created, err := s.Post(r.Context(), caller(r), room, text, deref(cid))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -464,25 +440,16 @@ func (s *Service) handlePost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleEdit(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	b, err := s.body(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	text, err := stringField(b, "text")
-	if err == nil && text == nil {
-		err = invalid("text", "this field is required")
+	id, b, err := s.idBody(r)
+	var text string
+	if err == nil {
+		text, err = requiredString(b, "text")
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v, err := s.Edit(r.Context(), caller(r), id, *text)
+	v, err := s.Edit(r.Context(), caller(r), id, text)
 	if err != nil {
 		s.fail(w, r, err)
 		return
