@@ -14,17 +14,29 @@ import (
 	"github.com/coder/websocket"
 )
 
-func TestBatchConnGathersUntilFlush(t *testing.T) {
+// pipeConn returns a batchConn on one end of a net.Pipe (unbuffered: a
+// write waits for its read) and the other end, closed when t ends.
+func pipeConn(t *testing.T) (*batchConn, net.Conn) {
 	server, client := net.Pipe()
-	defer client.Close()
-	b := &batchConn{Conn: server}
-	defer b.Close()
+	t.Cleanup(func() { client.Close() })
+	return &batchConn{Conn: server}, client
+}
 
+// readAll reads c until it closes, and then sends what it read.
+func readAll(c net.Conn) <-chan []byte {
 	got := make(chan []byte, 1)
 	go func() {
-		data, _ := io.ReadAll(client)
+		data, _ := io.ReadAll(c)
 		got <- data
 	}()
+	return got
+}
+
+func TestBatchConnGathersUntilFlush(t *testing.T) {
+	b, client := pipeConn(t)
+	defer b.Close()
+
+	got := readAll(client)
 
 	b.hold()
 	for _, p := range []string{"one ", "two ", "three "} {
@@ -53,9 +65,7 @@ func TestBatchConnGathersUntilFlush(t *testing.T) {
 }
 
 func TestBatchConnFlushTimesOut(t *testing.T) {
-	server, client := net.Pipe() // unbuffered: a write waits for a read that never comes
-	defer client.Close()
-	b := &batchConn{Conn: server}
+	b, client := pipeConn(t) // unbuffered: a write waits for a read that never comes
 	defer b.Close()
 	b.hold()
 	_, _ = b.Write([]byte("never read"))
@@ -78,14 +88,8 @@ func TestBatchConnFlushTimesOut(t *testing.T) {
 // The WebSocket library closes the connection right after its close
 // frame, which may have gone into a hold: Close sends it.
 func TestBatchConnCloseSendsWhatIsHeld(t *testing.T) {
-	server, client := net.Pipe()
-	defer client.Close()
-	b := &batchConn{Conn: server}
-	got := make(chan []byte, 1)
-	go func() {
-		data, _ := io.ReadAll(client)
-		got <- data
-	}()
+	b, client := pipeConn(t)
+	got := readAll(client)
 	b.hold()
 	_, _ = b.Write([]byte("data, then the close frame"))
 	if err := b.Close(); err != nil {
@@ -152,9 +156,7 @@ func TestBatchWriterKeepsWhatWasReadAhead(t *testing.T) {
 // nothing, and the writer's flush waits behind it: Close must not wait
 // for either, and both must end when it closes the connection.
 func TestBatchConnCloseEndsStuckWrites(t *testing.T) {
-	server, client := net.Pipe() // unbuffered: nothing is taken
-	defer client.Close()
-	b := &batchConn{Conn: server}
+	b, _ := pipeConn(t) // the other end reads nothing
 	stuck := make(chan error, 2)
 	go func() {
 		_, err := b.Write([]byte{0x89, 0}) // a ping, passing through
@@ -188,15 +190,9 @@ func TestBatchConnCloseEndsStuckWrites(t *testing.T) {
 // Once the close frame has passed through, a batch gathered before it is
 // not sent after it.
 func TestBatchConnNoBatchAfterTheCloseFrame(t *testing.T) {
-	server, client := net.Pipe()
-	defer client.Close()
-	b := &batchConn{Conn: server}
+	b, client := pipeConn(t)
 	defer b.Close()
-	got := make(chan []byte, 1)
-	go func() {
-		data, _ := io.ReadAll(client)
-		got <- data
-	}()
+	got := readAll(client)
 	b.hold()
 	_, _ = b.Write([]byte("data"))
 	// The writer has taken its batch (flush) when the close frame comes:
